@@ -1,0 +1,35 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace FProxy.Daemon;
+
+/// <summary>Daemon log messages, EventIds 1300-1399.</summary>
+internal static partial class DaemonLog
+{
+    [LoggerMessage(1300, LogLevel.Information, "{App}: listening on {EndPoint}")]
+    public static partial void PortBound(ILogger logger, string app, IPEndPoint endPoint);
+
+    [LoggerMessage(1301, LogLevel.Error, "{App}: port {Port} cannot be bound: {Reason}; retrying in {RetryMs} ms")]
+    public static partial void PortBindFailed(ILogger logger, string app, int port, string reason, long retryMs);
+
+    [LoggerMessage(1302, LogLevel.Information, "{App}: port {Port} closed, draining {Connections} connection(s) for up to {DrainMs} ms")]
+    public static partial void PortDraining(ILogger logger, string app, int port, int connections, long drainMs);
+
+    [LoggerMessage(1303, LogLevel.Warning, "port {Port}: drain deadline passed, {Count} connection(s) reset")]
+    public static partial void DrainReset(ILogger logger, int port, int count);
+
+    [LoggerMessage(1304, LogLevel.Information, "port {Port}: now routed to app {App}")]
+    public static partial void PortRerouted(ILogger logger, int port, string app);
+
+    [LoggerMessage(1305, LogLevel.Information, "config applied: {Apps} app(s), {Ports} port(s); {Added} port(s) added, {Removed} removed, {Rerouted} rerouted, {Rebound} rebound")]
+    public static partial void ConfigApplied(ILogger logger, int apps, int ports, int added, int removed, int rerouted, int rebound);
+
+    [LoggerMessage(1306, LogLevel.Information, "shutting down: listeners closed, draining {Connections} connection(s)")]
+    public static partial void ShuttingDown(ILogger logger, int connections);
+
+    [LoggerMessage(1307, LogLevel.Information, "shutdown complete")]
+    public static partial void ShutdownComplete(ILogger logger);
+
+    [LoggerMessage(1308, LogLevel.Information, "{App}: port {Port} rebinding (Bind or Backlog changed)")]
+    public static partial void PortRebinding(ILogger logger, string app, int port);
+}

@@ -1,0 +1,404 @@
+using System.Buffers;
+using System.Net.Sockets;
+using FProxy.Balancing;
+using FProxy.Configuration;
+using FProxy.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FProxy.Daemon;
+
+/// <summary>
+/// The level-triggered reconciler: each applied snapshot is diffed against what runs, and only
+/// what changed is touched. New ports bind; removed ports stop accepting at once and drain; a port
+/// whose app changed anything but Bind or Backlog keeps its socket and takes the new route for new
+/// connections; a Bind or Backlog change binds the new socket first (reuse-port) and then drains
+/// the old one. A port that cannot be bound is retried in the background and stops nothing else.
+/// </summary>
+public sealed class ProxyDaemon : IAsyncDisposable
+{
+    private readonly ProxyDaemonOptions _options;
+    private readonly IAddressResolver _resolver;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConnectionHandler _handler;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<int, PortSlot> _slots = [];
+    private readonly List<Task> _drains = [];
+    private readonly HashSet<PortListener> _draining = [];
+    private Dictionary<string, AppRoute> _routes = new(StringComparer.Ordinal);
+    private ProxyConfig _current = ProxyConfig.Empty;
+    private bool _stopped;
+
+    internal ProxyDaemon(
+        ProxyDaemonOptions options,
+        IAddressResolver resolver,
+        ILoggerFactory? loggerFactory,
+        TimeProvider? timeProvider,
+        MemoryPool<byte>? memoryPool)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _resolver = resolver;
+        _time = timeProvider ?? TimeProvider.System;
+        loggerFactory ??= NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger("FProxy.Daemon");
+        var connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"));
+        _handler = new ConnectionHandler(connector, memoryPool ?? PinnedBlockMemoryPool.Shared, loggerFactory.CreateLogger("FProxy.Connections"));
+    }
+
+    /// <summary>The snapshot applied last.</summary>
+    public ProxyConfig Current => Volatile.Read(ref _current);
+
+    /// <summary>Open proxied connections, across every listener, including those draining.</summary>
+    public int ActiveConnections
+    {
+        get
+        {
+            lock (_drains)
+            {
+                return _slots.Values.Sum(static s => s.Listener?.ActiveConnections ?? 0) + _draining.Sum(static l => l.ActiveConnections);
+            }
+        }
+    }
+
+    /// <summary>The longest DrainTimeout of the running apps: how long a shutdown may take.</summary>
+    public TimeSpan MaxDrainTimeout =>
+        Current.Apps.Count == 0 ? TimeSpan.Zero : Current.Apps.Max(static a => a.DrainTimeout);
+
+    /// <summary>Ports that have a bound listener now.</summary>
+    public IReadOnlyCollection<int> BoundPorts
+    {
+        get
+        {
+            lock (_drains)
+            {
+                return [.. _slots.Values.Where(static s => s.Listener is not null).Select(static s => s.Port).Order()];
+            }
+        }
+    }
+
+    /// <summary>Applies every snapshot <paramref name="subscriber"/> emits until cancelled.</summary>
+    /// <exception cref="ConfigException">The first snapshot could not be loaded.</exception>
+    public async Task RunAsync(IConfigSubscriber subscriber, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscriber);
+        await foreach (var config in subscriber.WatchAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Makes the running state match <paramref name="config"/>. Returns once every port that can be
+    /// bound is bound; ports that cannot are retried in the background. Target names start
+    /// resolving in parallel without delaying the rollout.
+    /// </summary>
+    public async Task ApplyAsync(ProxyConfig config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            Reconcile(config);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Closes every listener at once, lets each app's connections drain for its DrainTimeout,
+    /// resets the rest, and completes when no connection is left.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            var slots = _slots.Values.ToArray();
+            foreach (var slot in slots)
+            {
+                slot.Removed = true;
+                slot.Retry?.Cancel();
+                slot.Listener?.Close();
+            }
+
+            DaemonLog.ShuttingDown(_logger, ActiveConnections);
+            foreach (var slot in slots)
+            {
+                if (slot.Listener is { } listener)
+                {
+                    Drain(listener, slot.Route.Name, announce: false);
+                }
+            }
+
+            lock (_drains)
+            {
+                _slots.Clear();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        Task[] drains;
+        lock (_drains)
+        {
+            drains = [.. _drains];
+        }
+
+        await Task.WhenAll(drains).WaitAsync(cancellationToken).ConfigureAwait(false);
+        DaemonLog.ShutdownComplete(_logger);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _gate.Dispose();
+    }
+
+    /// <summary>The listener of <paramref name="port"/>, for tests and diagnostics.</summary>
+    internal PortListener? GetListener(int port)
+    {
+        lock (_drains)
+        {
+            return _slots.TryGetValue(port, out var slot) ? slot.Listener : null;
+        }
+    }
+
+    private void Reconcile(ProxyConfig config)
+    {
+        var routes = new Dictionary<string, AppRoute>(StringComparer.Ordinal);
+        var wanted = new Dictionary<int, AppRoute>();
+        foreach (var app in config.Apps)
+        {
+            // An unchanged app keeps its route object, and with it its strategy's state.
+            var route = _routes.TryGetValue(app.Name, out var running) && running.Config.Equals(app)
+                ? running
+                : new AppRoute(app, new RoundRobinStrategy());
+            routes[app.Name] = route;
+            foreach (var port in app.Ports)
+            {
+                wanted[port] = route;
+            }
+        }
+
+        int added = 0, removed = 0, rerouted = 0, rebound = 0;
+        foreach (var slot in _slots.Values.ToArray())
+        {
+            if (!wanted.ContainsKey(slot.Port))
+            {
+                RemoveSlot(slot);
+                removed++;
+            }
+        }
+
+        foreach (var (port, route) in wanted)
+        {
+            if (!_slots.TryGetValue(port, out var slot))
+            {
+                slot = new PortSlot(port, route);
+                lock (_drains)
+                {
+                    _slots[port] = slot;
+                }
+
+                BindOrRetry(slot);
+                added++;
+                continue;
+            }
+
+            var old = slot.Route;
+            if (ReferenceEquals(old, route))
+            {
+                continue;
+            }
+
+            slot.Route = route;
+            if (slot.Listener is not { } listener)
+            {
+                continue; // Still retrying its bind: the next attempt uses the new route.
+            }
+
+            // New connections take the new route at once, even while a rebind is pending.
+            listener.SetRoute(route);
+            if (!old.Config.SameListenSettings(route.Config))
+            {
+                DaemonLog.PortRebinding(_logger, route.Name, port);
+                BindOrRetry(slot);
+                rebound++;
+            }
+            else
+            {
+                if (!string.Equals(old.Name, route.Name, StringComparison.Ordinal))
+                {
+                    DaemonLog.PortRerouted(_logger, port, route.Name);
+                }
+
+                rerouted++;
+            }
+        }
+
+        _routes = routes;
+        _resolver.SetNames(config.Apps
+            .SelectMany(static a => a.Targets)
+            .Where(static t => t.Address is null)
+            .Select(static t => t.Host)
+            .Distinct(StringComparer.OrdinalIgnoreCase));
+        Volatile.Write(ref _current, config);
+        DaemonLog.ConfigApplied(_logger, config.Apps.Count, wanted.Count, added, removed, rerouted, rebound);
+    }
+
+    private void RemoveSlot(PortSlot slot)
+    {
+        slot.Removed = true;
+        slot.Retry?.Cancel();
+        lock (_drains)
+        {
+            _slots.Remove(slot.Port);
+        }
+
+        if (slot.Listener is { } listener)
+        {
+            Drain(listener, slot.Route.Name, announce: true);
+        }
+    }
+
+    /// <summary>Binds now, or starts retrying in the background. Called under the gate.</summary>
+    private void BindOrRetry(PortSlot slot)
+    {
+        slot.Retry?.Cancel();
+        slot.Retry = null;
+        if (TryBind(slot, out var reason))
+        {
+            return;
+        }
+
+        DaemonLog.PortBindFailed(_logger, slot.Route.Name, slot.Port, reason, (long)_options.InitialBindRetryDelay.TotalMilliseconds);
+        var retry = new CancellationTokenSource();
+        slot.Retry = retry;
+        Track(RetryBindAsync(slot, retry.Token));
+    }
+
+    private bool TryBind(PortSlot slot, out string reason)
+    {
+        PortListener listener;
+        try
+        {
+            listener = PortListener.Bind(slot.Port, slot.Route, _handler, _time, _logger);
+        }
+        catch (SocketException e)
+        {
+            reason = e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                ? "address already in use (held by a socket without SO_REUSEPORT, or by another user)"
+                : e.Message;
+            return false;
+        }
+
+        var old = slot.Listener;
+        listener.Start();
+        lock (_drains)
+        {
+            slot.Listener = listener;
+        }
+
+        DaemonLog.PortBound(_logger, slot.Route.Name, listener.LocalEndPoint);
+        if (old is not null)
+        {
+            // Rebind: the new socket is already accepting, so the old one can go.
+            Drain(old, old.Route.Name, announce: true);
+        }
+
+        reason = string.Empty;
+        return true;
+    }
+
+    private async Task RetryBindAsync(PortSlot slot, CancellationToken cancellationToken)
+    {
+        var delay = _options.InitialBindRetryDelay;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (slot.Removed || _stopped)
+                    {
+                        return;
+                    }
+
+                    if (TryBind(slot, out var reason))
+                    {
+                        slot.Retry = null;
+                        return;
+                    }
+
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxBindRetryDelay.Ticks));
+                    DaemonLog.PortBindFailed(_logger, slot.Route.Name, slot.Port, reason, (long)delay.TotalMilliseconds);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The port left the config, changed again, or the daemon stopped.
+        }
+    }
+
+    private void Drain(PortListener listener, string app, bool announce)
+    {
+        listener.Close();
+        var active = listener.ActiveConnections;
+        if (announce)
+        {
+            DaemonLog.PortDraining(_logger, app, listener.Port, active, (long)listener.Route.Config.DrainTimeout.TotalMilliseconds);
+        }
+
+        lock (_drains)
+        {
+            _draining.Add(listener);
+        }
+
+        Track(DrainAsync(listener));
+    }
+
+    private async Task DrainAsync(PortListener listener)
+    {
+        var reset = await listener.CloseAndDrainAsync().ConfigureAwait(false);
+        lock (_drains)
+        {
+            _draining.Remove(listener);
+        }
+
+        if (reset > 0)
+        {
+            DaemonLog.DrainReset(_logger, listener.Port, reset);
+        }
+    }
+
+    private void Track(Task task)
+    {
+        lock (_drains)
+        {
+            _drains.RemoveAll(static t => t.IsCompleted);
+            _drains.Add(task);
+        }
+    }
+}

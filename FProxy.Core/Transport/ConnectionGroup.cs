@@ -1,0 +1,71 @@
+using FProxy.Daemon;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// The open connections a listener accepted under one route. When the listener closes, each group
+/// drains on its own route's DrainTimeout (a port that moved between apps keeps the old app's drain
+/// rules for connections accepted before the move), then resets whatever is left.
+/// </summary>
+internal sealed class ConnectionGroup
+{
+    private readonly CancellationTokenSource _abort;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _active;
+    private int _draining;
+    private int _reset;
+
+    public ConnectionGroup(AppRoute route, TimeProvider time)
+    {
+        Route = route;
+        _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+    }
+
+    public AppRoute Route { get; }
+
+    /// <summary>Cancelled when the drain deadline passes: every connection of the group resets.</summary>
+    public CancellationToken AbortToken => _abort.Token;
+
+    public int Active => Volatile.Read(ref _active);
+
+    public void Enter() => Interlocked.Increment(ref _active);
+
+    public void Exit()
+    {
+        if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _draining) == 1)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Waits for the group's connections to end, up to the route's DrainTimeout, then resets the
+    /// rest and waits for them to go. Call only once no connection can enter any more (the
+    /// listener's accept loop has ended).
+    /// </summary>
+    /// <returns>How many connections were still open at the deadline and were reset.</returns>
+    public async Task<int> DrainAsync()
+    {
+        // A full fence (not a plain volatile write): Exit reads _draining after its decrement.
+        Interlocked.Exchange(ref _draining, 1);
+        if (Active == 0)
+        {
+            return 0;
+        }
+
+        // Registered after every connection's own abort callback, so (callbacks run last-first)
+        // it counts them before any has reset.
+        using (_abort.Token.UnsafeRegister(static s => ((ConnectionGroup)s!).CountReset(), this))
+        {
+            _abort.CancelAfter(Route.Config.DrainTimeout);
+            await _drained.Task.ConfigureAwait(false);
+        }
+
+        return Volatile.Read(ref _reset);
+    }
+
+    /// <summary>Resets every connection of the group now.</summary>
+    public void AbortAll() => _abort.Cancel();
+
+    private void CountReset() => Volatile.Write(ref _reset, Active);
+}

@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Net.Sockets;
+using FProxy.Balancing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// Serves one accepted client: picks and connects a target, then pumps until both directions end.
+/// Shared by every listener of a daemon; per-connection state lives in pooled pumps.
+/// </summary>
+internal sealed class ConnectionHandler
+{
+    private readonly TargetConnector _connector;
+    private readonly ObjectPool<DuplexPump> _pumps;
+    private readonly ILogger _logger;
+
+    public ConnectionHandler(TargetConnector connector, MemoryPool<byte> memoryPool, ILogger logger)
+    {
+        _connector = connector;
+        _logger = logger;
+        var pipeOptions = DuplexPump.CreatePipeOptions(memoryPool);
+        _pumps = new DefaultObjectPool<DuplexPump>(new PumpPolicy(pipeOptions), maximumRetained: 1024);
+    }
+
+    /// <summary>
+    /// Runs the connection to its end. The caller has already counted it in <paramref name="group"/>;
+    /// this method removes it. Never throws: a failing connection must not touch the accept loop.
+    /// </summary>
+    public async Task HandleAsync(Socket client, int port, ConnectionGroup group)
+    {
+        var route = group.Route;
+        try
+        {
+            var keepAlive = route.Config.KeepAlive;
+            SocketSetup.ConfigureConnection(client, keepAlive);
+            var clientEndPoint = SocketSetup.Normalize(client.RemoteEndPoint);
+            var context = new StrategyContext(route.Targets.Length, clientEndPoint, port);
+            var connected = await _connector.ConnectAsync(route, context, group.AbortToken).ConfigureAwait(false);
+            if (connected.Socket is not { } target)
+            {
+                // Reset at once: the client learns there is no service, no half-open wait.
+                SocketSetup.Reset(client);
+                TransportLog.NoTarget(_logger, route.Name, port, clientEndPoint, connected.Attempts, connected.Failure ?? "no target");
+                return;
+            }
+
+            SocketSetup.ConfigureConnection(target, keepAlive);
+            TransportLog.Connected(_logger, route.Name, port, clientEndPoint, connected.Target!);
+            var pump = _pumps.Get();
+            PumpResult result;
+            using (group.AbortToken.UnsafeRegister(static p => ((DuplexPump)p!).Abort(), pump))
+            {
+                result = await pump.RunAsync(client, target).ConfigureAwait(false);
+            }
+
+            _pumps.Return(pump);
+            TransportLog.Closed(_logger, route.Name, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The client vanished while we set it up (options on a reset socket fail).
+            client.Dispose();
+        }
+#pragma warning disable CA1031 // A bug in one connection must never take the listener down; it is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            TransportLog.HandlerFailed(_logger, route.Name, port, e);
+            SocketSetup.Reset(client);
+        }
+        finally
+        {
+            group.Exit();
+        }
+    }
+
+    private sealed class PumpPolicy(System.IO.Pipelines.PipeOptions options) : PooledObjectPolicy<DuplexPump>
+    {
+        public override DuplexPump Create() => new(options);
+
+        public override bool Return(DuplexPump obj)
+        {
+            obj.Reset();
+            return true;
+        }
+    }
+}

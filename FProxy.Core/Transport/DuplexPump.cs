@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// Moves bytes both ways between a client and a target socket until both directions have ended
+/// (FIN each way) or one side failed, in which case both are reset. Reusable: a pooled pump keeps
+/// its pipes and socket operations across connections.
+/// </summary>
+internal sealed class DuplexPump
+{
+    private readonly PumpDirection _upstream;
+    private readonly PumpDirection _downstream;
+    private Socket? _client;
+    private Socket? _target;
+    private int _end = -1;
+
+    public DuplexPump(PipeOptions pipeOptions)
+    {
+        _upstream = new PumpDirection(this, fromClient: true, pipeOptions);
+        _downstream = new PumpDirection(this, fromClient: false, pipeOptions);
+    }
+
+    public DuplexPump(MemoryPool<byte> pool)
+        : this(CreatePipeOptions(pool))
+    {
+    }
+
+    public bool IsAborted => Volatile.Read(ref _end) >= 0;
+
+    /// <summary>
+    /// Pipe settings for the data path. Inline schedulers: a flush runs the sender in the same
+    /// call chain, which halved CPU per connection in ../shared/bench/compare.sh (DESIGN.md); it
+    /// also means nothing on this path may block. 64 KiB in flight per direction before the
+    /// receive loop pauses matches one loopback socket buffer's worth.
+    /// </summary>
+    public static PipeOptions CreatePipeOptions(MemoryPool<byte> pool) => new(
+        pool: pool,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 64 * 1024,
+        resumeWriterThreshold: 32 * 1024,
+        minimumSegmentSize: pool.MaxBufferSize,
+        useSynchronizationContext: false);
+
+    /// <summary>Runs until the connection is over. Closes (or resets) both sockets before it returns.</summary>
+    public async ValueTask<PumpResult> RunAsync(Socket client, Socket target)
+    {
+        _client = client;
+        _target = target;
+        _end = -1;
+        _upstream.Start(client, target);
+        _downstream.Start(target, client);
+
+        var up = _upstream.ReceiveLoopAsync();
+        var upSend = _upstream.SendLoopAsync();
+        var down = _downstream.ReceiveLoopAsync();
+        var downSend = _downstream.SendLoopAsync();
+        await up.ConfigureAwait(false);
+        await upSend.ConfigureAwait(false);
+        await down.ConfigureAwait(false);
+        await downSend.ConfigureAwait(false);
+
+        var end = IsAborted ? (PumpEnd)_end : PumpEnd.Closed;
+        if (end == PumpEnd.Closed)
+        {
+            client.Dispose();
+            target.Dispose();
+        }
+
+        var result = new PumpResult(_upstream.Bytes, _downstream.Bytes, end);
+        _client = null;
+        _target = null;
+        return result;
+    }
+
+    /// <summary>Resets both sockets (drain deadline passed, or shutdown). Safe from any thread, any time.</summary>
+    public void Abort() => End(PumpEnd.Aborted);
+
+    /// <summary>Readies the pump for another connection. Only after <see cref="RunAsync"/> returned.</summary>
+    public void Reset()
+    {
+        _upstream.Reset();
+        _downstream.Reset();
+    }
+
+    internal void OnReceiveFailed(bool fromClient, SocketError error)
+    {
+        _ = error;
+        End(fromClient ? PumpEnd.ClientReset : PumpEnd.TargetReset);
+    }
+
+    internal void OnSendFailed(bool fromClient, SocketError error)
+    {
+        // Sending from the client means sending to the target: it is the target that failed.
+        _ = error;
+        End(fromClient ? PumpEnd.TargetReset : PumpEnd.ClientReset);
+    }
+
+    private void End(PumpEnd reason)
+    {
+        if (Interlocked.CompareExchange(ref _end, (int)reason, -1) != -1)
+        {
+            return;
+        }
+
+        // A reset on one side resets the other; disposing also wakes every pending operation.
+        if (_client is { } client)
+        {
+            SocketSetup.Reset(client);
+        }
+
+        if (_target is { } target)
+        {
+            SocketSetup.Reset(target);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// Connects to one of a target's addresses as RFC 8305 does: attempts start in order, a new one
+/// when the previous fails or after <see cref="Stagger"/> without an answer; the first connection
+/// wins and the others are cancelled, so a healthy target gets one connection.
+/// </summary>
+internal static class HappyEyeballs
+{
+    /// <summary>RFC 8305 section 5 recommends 250 ms between attempts.</summary>
+    public static readonly TimeSpan Stagger = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Connects or returns the last error. Never throws for network failures.</summary>
+    public static ValueTask<(Socket? Socket, SocketError Error)> ConnectAsync(
+        IPAddress[] addresses, int port, TimeProvider time, CancellationToken cancellationToken)
+    {
+        return addresses.Length == 1
+            ? ConnectOneAsync(addresses[0], port, cancellationToken)
+            : RaceAsync(addresses, port, time, cancellationToken);
+    }
+
+    private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectOneAsync(
+        IPAddress address, int port, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, port), cancellationToken).ConfigureAwait(false);
+            return (socket, SocketError.Success);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            return (null, e.SocketErrorCode);
+        }
+        catch (OperationCanceledException)
+        {
+            socket.Dispose();
+            return (null, SocketError.TimedOut);
+        }
+    }
+
+    private static async ValueTask<(Socket? Socket, SocketError Error)> RaceAsync(
+        IPAddress[] addresses, int port, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var attempts = new List<Task<(Socket? Socket, SocketError Error)>>(addresses.Length);
+        var waitSet = new List<Task>(addresses.Length + 1);
+        Task? stagger = null;
+        var next = 0;
+        var lastError = SocketError.HostUnreachable;
+
+        void StartNext()
+        {
+            attempts.Add(ConnectOneAsync(addresses[next++], port, race.Token).AsTask());
+            stagger = next < addresses.Length ? Task.Delay(Stagger, time, race.Token) : null;
+        }
+
+        StartNext();
+        try
+        {
+            while (attempts.Count > 0)
+            {
+                waitSet.Clear();
+                waitSet.AddRange(attempts);
+                if (stagger is not null)
+                {
+                    waitSet.Add(stagger);
+                }
+
+                var done = await Task.WhenAny(waitSet).ConfigureAwait(false);
+                if (done == stagger)
+                {
+                    // No answer within the stagger delay: start the next address alongside.
+                    stagger = null;
+                    if (!cancellationToken.IsCancellationRequested && next < addresses.Length)
+                    {
+                        StartNext();
+                    }
+
+                    continue;
+                }
+
+                var attempt = (Task<(Socket? Socket, SocketError Error)>)done;
+                attempts.Remove(attempt);
+                var (socket, error) = await attempt.ConfigureAwait(false);
+                if (socket is not null)
+                {
+                    return (socket, SocketError.Success);
+                }
+
+                lastError = error;
+                if (!cancellationToken.IsCancellationRequested && next < addresses.Length)
+                {
+                    StartNext(); // A failure starts the next address at once.
+                }
+            }
+
+            return (null, cancellationToken.IsCancellationRequested ? SocketError.TimedOut : lastError);
+        }
+        finally
+        {
+            // Cancel the losers; one that connected anyway after the winner is closed.
+            await race.CancelAsync().ConfigureAwait(false);
+            foreach (var loser in attempts)
+            {
+                _ = loser.ContinueWith(
+                    static t => t.Result.Socket?.Dispose(),
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+                    TaskScheduler.Default);
+            }
+        }
+    }
+}

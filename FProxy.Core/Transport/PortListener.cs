@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Sockets;
+using FProxy.Daemon;
+using Microsoft.Extensions.Logging;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// One listening socket (SO_REUSEADDR + SO_REUSEPORT) and its accept loop. New connections take
+/// the route current at accept time, read through one volatile reference, so a reload that only
+/// changes targets or settings swaps the route without rebinding.
+/// </summary>
+internal sealed class PortListener
+{
+    private static readonly TimeSpan MinAcceptBackoff = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly Socket _socket;
+    private readonly ConnectionHandler _handler;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly List<ConnectionGroup> _groups = [];
+    private ConnectionGroup _current;
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _closed;
+
+    private PortListener(Socket socket, int port, AppRoute route, ConnectionHandler handler, TimeProvider time, ILogger logger)
+    {
+        _socket = socket;
+        Port = port;
+        _handler = handler;
+        _time = time;
+        _logger = logger;
+        _current = new ConnectionGroup(route, time);
+        _groups.Add(_current);
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    public int Port { get; }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public AppRoute Route => Volatile.Read(ref _current).Route;
+
+    /// <summary>Open connections across all routes this listener has served.</summary>
+    public int ActiveConnections
+    {
+        get
+        {
+            lock (_groups)
+            {
+                return _groups.Sum(static g => g.Active);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Binds and listens. <paramref name="route"/>'s Bind (null: "::" dual-stack, or 0.0.0.0
+    /// where the OS has no IPv6) and Backlog decide the socket.
+    /// </summary>
+    /// <exception cref="SocketException">The port cannot be bound (taken, address not local...).</exception>
+    public static PortListener Bind(int port, AppRoute route, ConnectionHandler handler, TimeProvider time, ILogger logger)
+    {
+        var config = route.Config;
+        var socket = config.Bind is { } address ? Open(address, port, config.Backlog) : OpenDefault(port, config.Backlog);
+        return new PortListener(socket, port, route, handler, time, logger);
+    }
+
+    public void Start() => _acceptLoop = AcceptLoopAsync();
+
+    /// <summary>New connections use <paramref name="route"/>; open ones keep theirs.</summary>
+    public void SetRoute(AppRoute route)
+    {
+        var group = new ConnectionGroup(route, _time);
+        lock (_groups)
+        {
+            // Groups with no connection left have nothing to drain: forget them.
+            _groups.RemoveAll(static g => g.Active == 0);
+            _groups.Add(group);
+        }
+
+        Volatile.Write(ref _current, group);
+    }
+
+    /// <summary>
+    /// Stops accepting at once, then drains: each route's connections may go on for its
+    /// DrainTimeout, then are reset. Completes when none is left.
+    /// </summary>
+    /// <returns>How many connections were reset at a drain deadline.</returns>
+    public async Task<int> CloseAndDrainAsync()
+    {
+        Close();
+        await _acceptLoop.ConfigureAwait(false);
+        ConnectionGroup[] groups;
+        lock (_groups)
+        {
+            groups = [.. _groups];
+        }
+
+        var resets = await Task.WhenAll(groups.Select(static g => g.DrainAsync())).ConfigureAwait(false);
+        return resets.Sum();
+    }
+
+    /// <summary>Stops accepting. Connections still in the kernel's accept queue are reset (see docs/operations.md).</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            _socket.Dispose();
+        }
+    }
+
+    private static Socket OpenDefault(int port, int backlog)
+    {
+        if (Socket.OSSupportsIPv6)
+        {
+            try
+            {
+                return Open(IPAddress.IPv6Any, port, backlog);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressFamilyNotSupported
+                or SocketError.AddressNotAvailable or SocketError.ProtocolNotSupported)
+            {
+                // IPv6 is compiled in but not usable (disabled by sysctl, no ::): IPv4 only.
+            }
+        }
+
+        return Open(IPAddress.Any, port, backlog);
+    }
+
+    private static Socket Open(IPAddress address, int port, int backlog)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            SocketSetup.EnableReusePort(socket);
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(backlog);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        // Let Start() return before the first accept completes inline.
+        await Task.Yield();
+        using var accept = new SocketOperation();
+        var failures = 0;
+        var backoff = MinAcceptBackoff;
+        while (Volatile.Read(ref _closed) == 0)
+        {
+            var result = await accept.AcceptAsync(_socket).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                var client = accept.AcceptSocket!;
+                accept.AcceptSocket = null;
+                if (failures > 0)
+                {
+                    TransportLog.AcceptResumed(_logger, Port, failures);
+                    failures = 0;
+                    backoff = MinAcceptBackoff;
+                }
+
+                var group = Volatile.Read(ref _current);
+                group.Enter();
+                _ = _handler.HandleAsync(client, Port, group);
+                continue;
+            }
+
+            if (Volatile.Read(ref _closed) != 0 || result.Error == SocketError.OperationAborted)
+            {
+                break;
+            }
+
+            switch (result.Error)
+            {
+                case SocketError.ConnectionAborted or SocketError.ConnectionReset:
+                    continue; // The client gave up while queued: nothing to do.
+                case SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable:
+                    // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued. Back off instead
+                    // of spinning on it, log once per burst.
+                    if (failures++ == 0)
+                    {
+                        TransportLog.AcceptStarved(_logger, Port, result.Error);
+                    }
+
+                    break;
+                default:
+                    failures++;
+                    TransportLog.AcceptFailed(_logger, Port, result.Error);
+                    break;
+            }
+
+            await Task.Delay(backoff, _time).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
+        }
+    }
+}

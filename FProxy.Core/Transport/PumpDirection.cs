@@ -1,0 +1,126 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// One direction of a proxied connection: socket -> pipe -> socket. The receive loop waits with a
+/// zero-byte receive before it asks the pipe for memory, so an idle direction holds no buffer; the
+/// pipe's thresholds stop the receive loop when the sender falls behind (backpressure). A FIN is
+/// passed on as Shutdown(Send) on the other socket, independently of the other direction.
+/// </summary>
+internal sealed class PumpDirection
+{
+    private readonly Pipe _pipe;
+    private readonly SocketOperation _receive = new();
+    private readonly SocketOperation _send = new();
+    private readonly DuplexPump _owner;
+    private readonly bool _fromClient;
+    private Socket _from = null!;
+    private Socket _to = null!;
+
+    public PumpDirection(DuplexPump owner, bool fromClient, PipeOptions options)
+    {
+        _owner = owner;
+        _fromClient = fromClient;
+        _pipe = new Pipe(options);
+    }
+
+    public long Bytes { get; private set; }
+
+    public void Start(Socket from, Socket to)
+    {
+        _from = from;
+        _to = to;
+        Bytes = 0;
+    }
+
+    /// <summary>Readies the direction for another connection (pooling).</summary>
+    public void Reset()
+    {
+        _pipe.Reset();
+        _receive.ReleaseBuffers();
+        _send.ReleaseBuffers();
+        _from = null!;
+        _to = null!;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ReceiveLoopAsync()
+    {
+        var writer = _pipe.Writer;
+        var mayHaveMore = false;
+        while (true)
+        {
+            if (!mayHaveMore)
+            {
+                var ready = await _receive.ReceiveAsync(_from, Memory<byte>.Empty).ConfigureAwait(false);
+                if (!ready.Succeeded)
+                {
+                    _owner.OnReceiveFailed(_fromClient, ready.Error);
+                    break;
+                }
+            }
+
+            var memory = writer.GetMemory();
+            var result = await _receive.ReceiveAsync(_from, memory).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                _owner.OnReceiveFailed(_fromClient, result.Error);
+                break;
+            }
+
+            if (result.BytesTransferred == 0)
+            {
+                break; // FIN: the send loop finishes what is buffered, then half-closes.
+            }
+
+            // A full buffer suggests more is queued: skip the zero-byte wait for the next read.
+            mayHaveMore = result.BytesTransferred == memory.Length;
+            Bytes += result.BytesTransferred;
+            writer.Advance(result.BytesTransferred);
+            var flush = await writer.FlushAsync().ConfigureAwait(false);
+            if (flush.IsCompleted || flush.IsCanceled)
+            {
+                break; // The send loop ended (its socket failed): nothing more to forward.
+            }
+        }
+
+        await writer.CompleteAsync().ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendLoopAsync()
+    {
+        var reader = _pipe.Reader;
+        while (true)
+        {
+            var read = await reader.ReadAsync().ConfigureAwait(false);
+            var buffer = read.Buffer;
+            if (!buffer.IsEmpty && !_owner.IsAborted)
+            {
+                var sent = await _send.SendAsync(_to, buffer).ConfigureAwait(false);
+                if (!sent.Succeeded)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    _owner.OnSendFailed(_fromClient, sent.Error);
+                    break;
+                }
+            }
+
+            reader.AdvanceTo(buffer.End);
+            if (read.IsCompleted || read.IsCanceled)
+            {
+                if (!_owner.IsAborted)
+                {
+                    SocketSetup.TryShutdownSend(_to);
+                }
+
+                break;
+            }
+        }
+
+        await reader.CompleteAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// A reusable SocketAsyncEventArgs exposed as an allocation-free awaitable whose result is a
+/// <see cref="SocketResult"/> rather than an exception (Kestrel's SocketAwaitableEventArgs idea,
+/// with errors as values). One operation may be in flight at a time.
+/// </summary>
+internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<SocketResult>
+{
+    private readonly List<ArraySegment<byte>> _bufferList = new(4);
+    private ManualResetValueTaskSourceCore<SocketResult> _source;
+
+    public SocketOperation()
+        : base(unsafeSuppressExecutionContextFlow: true)
+    {
+        // Continuations run where the socket completes (inline on the epoll thread when
+        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1): see ConnectionBenchmarks.
+        _source.RunContinuationsAsynchronously = false;
+    }
+
+    public ValueTask<SocketResult> ReceiveAsync(Socket socket, Memory<byte> buffer)
+    {
+        ClearBufferList();
+        SetBuffer(buffer);
+        return Complete(socket.ReceiveAsync(this));
+    }
+
+    /// <summary>Sends the whole sequence in one gather call.</summary>
+    public ValueTask<SocketResult> SendAsync(Socket socket, in ReadOnlySequence<byte> buffers)
+    {
+        if (buffers.IsSingleSegment)
+        {
+            ClearBufferList();
+            SetBuffer(MemoryMarshal.AsMemory(buffers.First));
+        }
+        else
+        {
+            SetBuffer(null, 0, 0);
+            _bufferList.Clear();
+            foreach (var segment in buffers)
+            {
+                if (!MemoryMarshal.TryGetArray(segment, out var array))
+                {
+                    // The pool hands out array-backed memory only; anything else is a bug.
+                    throw new InvalidOperationException("Send buffers must be array-backed.");
+                }
+
+                _bufferList.Add(array);
+            }
+
+            BufferList = _bufferList;
+        }
+
+        return Complete(socket.SendAsync(this));
+    }
+
+    public ValueTask<SocketResult> AcceptAsync(Socket listener)
+    {
+        ClearBufferList();
+        SetBuffer(null, 0, 0);
+        AcceptSocket = null;
+        return Complete(listener.AcceptAsync(this));
+    }
+
+    /// <summary>Releases references to buffers so a pooled operation holds no memory while idle.</summary>
+    public void ReleaseBuffers()
+    {
+        ClearBufferList();
+        SetBuffer(null, 0, 0);
+        AcceptSocket = null;
+    }
+
+    protected override void OnCompleted(SocketAsyncEventArgs e) =>
+        _source.SetResult(new SocketResult(BytesTransferred, SocketError));
+
+    private ValueTask<SocketResult> Complete(bool pending)
+    {
+        if (!pending)
+        {
+            return new ValueTask<SocketResult>(new SocketResult(BytesTransferred, SocketError));
+        }
+
+        return new ValueTask<SocketResult>(this, _source.Version);
+    }
+
+    private void ClearBufferList()
+    {
+        if (BufferList is not null)
+        {
+            BufferList = null;
+            _bufferList.Clear();
+        }
+    }
+
+    SocketResult IValueTaskSource<SocketResult>.GetResult(short token)
+    {
+        var result = _source.GetResult(token);
+        _source.Reset();
+        return result;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<SocketResult>.GetStatus(short token) => _source.GetStatus(token);
+
+    void IValueTaskSource<SocketResult>.OnCompleted(
+        Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _source.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Sockets;
+using FProxy.Configuration;
+
+namespace FProxy.Transport;
+
+/// <summary>Socket options and teardown shared by listeners, the connector and the pump.</summary>
+internal static class SocketSetup
+{
+    // Linux values from <asm-generic/socket.h>; .NET has no named option for SO_REUSEPORT.
+    private const int SolSocket = 1;
+    private const int SoReusePort = 15;
+
+    private static readonly LingerOption ResetOnClose = new(true, 0);
+
+    /// <summary>
+    /// SO_REUSEADDR (rebind while old connections sit in TIME_WAIT) and SO_REUSEPORT (a second
+    /// socket or process may bind the same port, which is how rebinds and upgrades hand over).
+    /// Must run before Bind.
+    /// </summary>
+    public static void EnableReusePort(Socket socket)
+    {
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        if (OperatingSystem.IsLinux())
+        {
+            socket.SetRawSocketOption(SolSocket, SoReusePort, BitConverter.GetBytes(1));
+        }
+    }
+
+    /// <summary>Reads SO_REUSEPORT back (tests prove it is set).</summary>
+    public static bool IsReusePortEnabled(Socket socket)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        Span<byte> value = stackalloc byte[4];
+        socket.GetRawSocketOption(SolSocket, SoReusePort, value);
+        return BitConverter.ToInt32(value) != 0;
+    }
+
+    /// <summary>TCP_NODELAY and keepalive, for both the client and the target socket.</summary>
+    public static void ConfigureConnection(Socket socket, KeepAliveConfig keepAlive)
+    {
+        socket.NoDelay = true;
+        if (!keepAlive.Enabled)
+        {
+            return;
+        }
+
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Seconds(keepAlive.Idle));
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Seconds(keepAlive.Interval));
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, keepAlive.Count);
+    }
+
+    /// <summary>Closes with linger 0, so the peer gets a RST instead of a FIN.</summary>
+    public static void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = ResetOnClose;
+        }
+        catch (SocketException)
+        {
+            // Already broken: closing below still releases it.
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        socket.Dispose();
+    }
+
+    /// <summary>Half-closes: sends FIN, keeps receiving.</summary>
+    public static void TryShutdownSend(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+            // The peer is gone; the receive side reports it.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Aborted concurrently.
+        }
+    }
+
+    /// <summary>Clients arriving as IPv4-mapped IPv6 addresses are IPv4 everywhere (logs, rules, hashing).</summary>
+    public static IPEndPoint? Normalize(EndPoint? endPoint) => endPoint switch
+    {
+        IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip => new IPEndPoint(ip.Address.MapToIPv4(), ip.Port),
+        IPEndPoint ip => ip,
+        _ => null,
+    };
+
+    private static int Seconds(TimeSpan value) => Math.Max(1, (int)Math.Ceiling(value.TotalSeconds));
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+using FProxy.Balancing;
+using FProxy.Configuration;
+using FProxy.Daemon;
+using Microsoft.Extensions.Logging;
+
+namespace FProxy.Transport;
+
+/// <summary>
+/// Reaches one of an app's targets for a new client: distinct targets in strategy order, each at
+/// most once, all within the app's ConnectTimeout; a target's addresses raced Happy-Eyeballs style.
+/// IP literals need no lookup; names are read from the address table, which was filled when the
+/// config was applied.
+/// </summary>
+internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger)
+{
+    private static readonly IPAddress[] NoAddresses = [];
+
+    public async ValueTask<ConnectResult> ConnectAsync(
+        AppRoute route, StrategyContext context, CancellationToken abort)
+    {
+        var targets = route.Targets;
+        var first = route.Strategy.Next(context);
+        using var deadline = new CancellationTokenSource(route.Config.ConnectTimeout, time);
+        using var linked = abort.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort)
+            : null;
+        var token = linked?.Token ?? deadline.Token;
+        string? failure = null;
+        var attempts = 0;
+        for (var i = 0; i < targets.Length && !token.IsCancellationRequested; i++)
+        {
+            var target = targets[(first + i) % targets.Length];
+            attempts++;
+            var addresses = await AddressesOf(target, token).ConfigureAwait(false);
+            if (addresses.Error is not null)
+            {
+                failure = addresses.Error;
+                TransportLog.TargetUnreachable(logger, route.Name, target, failure);
+                continue;
+            }
+
+            var (socket, error) = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, token)
+                .ConfigureAwait(false);
+            if (socket is not null)
+            {
+                return new ConnectResult(socket, target, null, attempts);
+            }
+
+            failure = Describe(error, deadline.IsCancellationRequested, route.Config.ConnectTimeout);
+            TransportLog.TargetUnreachable(logger, route.Name, target, failure);
+        }
+
+        if (deadline.IsCancellationRequested)
+        {
+            failure = Describe(SocketError.TimedOut, true, route.Config.ConnectTimeout);
+        }
+        else if (abort.IsCancellationRequested)
+        {
+            failure = "aborted (shutting down)";
+        }
+
+        return new ConnectResult(null, null, failure ?? "no target", attempts);
+    }
+
+    private async ValueTask<(IPAddress[] Addresses, string? Error)> AddressesOf(TargetConfig target, CancellationToken token)
+    {
+        if (target.Address is { } literal)
+        {
+            return ([literal], null);
+        }
+
+        try
+        {
+            var answer = await resolver.ResolveAsync(target.Host, token).ConfigureAwait(false);
+            return answer.Addresses.Length == 0
+                ? (NoAddresses, answer.Error ?? $"\"{target.Host}\" has no address")
+                : answer;
+        }
+        catch (OperationCanceledException)
+        {
+            return (NoAddresses, $"lookup of \"{target.Host}\" did not finish within the connect timeout");
+        }
+    }
+
+    private static string Describe(SocketError error, bool timedOut, TimeSpan timeout) =>
+        timedOut || error == SocketError.TimedOut
+            ? $"timed out (ConnectTimeout {(long)timeout.TotalMilliseconds}ms)"
+            : error switch
+            {
+                SocketError.ConnectionRefused => "connection refused",
+                SocketError.HostUnreachable => "host unreachable",
+                SocketError.NetworkUnreachable => "network unreachable",
+                SocketError.OperationAborted => "aborted (shutting down)",
+                _ => error.ToString(),
+            };
+}

@@ -1,0 +1,34 @@
+using System.Net;
+using System.Net.Sockets;
+using FProxy.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace FProxy.Transport;
+
+/// <summary>Transport log messages, EventIds 1200-1299.</summary>
+internal static partial class TransportLog
+{
+    [LoggerMessage(1200, LogLevel.Debug, "{App}: target {Target} unreachable: {Reason}")]
+    public static partial void TargetUnreachable(ILogger logger, string app, TargetConfig target, string reason);
+
+    [LoggerMessage(1201, LogLevel.Warning, "{App}: port {Port}: no target reachable for client {Client} after {Attempts} target(s): {Reason}; client reset")]
+    public static partial void NoTarget(ILogger logger, string app, int port, IPEndPoint? client, int attempts, string reason);
+
+    [LoggerMessage(1202, LogLevel.Debug, "{App}: port {Port}: {Client} -> {Target} connected")]
+    public static partial void Connected(ILogger logger, string app, int port, IPEndPoint? client, TargetConfig target);
+
+    [LoggerMessage(1203, LogLevel.Debug, "{App}: port {Port}: {Client} closed ({End}), {Up} bytes up, {Down} bytes down")]
+    public static partial void Closed(ILogger logger, string app, int port, IPEndPoint? client, PumpEnd end, long up, long down);
+
+    [LoggerMessage(1210, LogLevel.Warning, "port {Port}: accept failed ({Error}): out of file descriptors or memory; backing off")]
+    public static partial void AcceptStarved(ILogger logger, int port, SocketError error);
+
+    [LoggerMessage(1211, LogLevel.Information, "port {Port}: accepting again after {Failures} failed accept(s)")]
+    public static partial void AcceptResumed(ILogger logger, int port, int failures);
+
+    [LoggerMessage(1212, LogLevel.Error, "port {Port}: accept failed unexpectedly ({Error}); retrying")]
+    public static partial void AcceptFailed(ILogger logger, int port, SocketError error);
+
+    [LoggerMessage(1213, LogLevel.Error, "{App}: port {Port}: connection handler failed")]
+    public static partial void HandlerFailed(ILogger logger, string app, int port, Exception exception);
+}

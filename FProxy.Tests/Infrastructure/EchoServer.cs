@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FProxy.Tests.Infrastructure;
+
+/// <summary>
+/// A loopback backend for tests: echoes every byte back, and when the client half-closes it
+/// half-closes too (so FIN propagation can be observed). Optionally greets each connection first.
+/// </summary>
+internal sealed class EchoServer : IAsyncDisposable
+{
+    private readonly Socket _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+    private readonly List<Socket> _clients = [];
+    private readonly byte[]? _greeting;
+    private int _accepted;
+
+    public EchoServer(IPAddress? address = null, string? greeting = null)
+    {
+        address ??= IPAddress.Loopback;
+        _greeting = greeting is null ? null : System.Text.Encoding.ASCII.GetBytes(greeting);
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(address, 0));
+        _listener.Listen(512);
+        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public int Port => EndPoint.Port;
+
+    /// <summary>How the config names this backend.</summary>
+    public string Target => EndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{EndPoint.Address}]:{Port}" : $"{EndPoint.Address}:{Port}";
+
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Resets every open connection (linger 0), to inject target resets.</summary>
+    public void ResetAll()
+    {
+        lock (_clients)
+        {
+            foreach (var c in _clients)
+            {
+                try
+                {
+                    c.LingerState = new LingerOption(true, 0);
+                    c.Close();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+
+            _clients.Clear();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Dispose();
+        try
+        {
+            await _acceptLoop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        ResetAll();
+        _stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _accepted);
+            lock (_clients)
+            {
+                _clients.Add(client);
+            }
+
+            _ = EchoAsync(client);
+        }
+    }
+
+    private async Task EchoAsync(Socket client)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            if (_greeting is not null)
+            {
+                await client.SendAsync(_greeting, SocketFlags.None);
+            }
+
+            while (true)
+            {
+                var n = await client.ReceiveAsync(buffer, SocketFlags.None);
+                if (n == 0)
+                {
+                    client.Shutdown(SocketShutdown.Send);
+                    break;
+                }
+
+                await client.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            lock (_clients)
+            {
+                _clients.Remove(client);
+            }
+
+            client.Dispose();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FProxy.Tests.Infrastructure;
+
+/// <summary>Socket helpers for tests.</summary>
+internal static class Sockets
+{
+    public static async Task<Socket> ConnectAsync(IPEndPoint endPoint, CancellationToken ct = default)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endPoint, ct);
+        return socket;
+    }
+
+    public static Task<Socket> ConnectAsync(int port, CancellationToken ct = default) =>
+        ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
+
+    /// <summary>A connected loopback pair (client side, server side).</summary>
+    public static async Task<(Socket Client, Socket Server)> PairAsync(CancellationToken ct = default)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var connect = client.ConnectAsync(listener.LocalEndPoint!, ct).AsTask();
+        var server = await listener.AcceptAsync(ct);
+        await connect;
+        return (client, server);
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes, or fewer if the peer ends first.</summary>
+    public static async Task<byte[]> ReadAsync(Socket socket, int count, CancellationToken ct = default)
+    {
+        var buffer = new byte[count];
+        var read = 0;
+        while (read < count)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, ct);
+            if (n == 0)
+            {
+                return buffer[..read];
+            }
+
+            read += n;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Waits for the peer's FIN (0) or reset (SocketException); returns what ended the stream.</summary>
+    public static async Task<SocketError> ReadEndAsync(Socket socket, CancellationToken ct = default)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, ct) > 0)
+            {
+            }
+
+            return SocketError.Success;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode;
+        }
+    }
+
+    /// <summary>A loopback port nobody listens on (bound, then closed).</summary>
+    public static int UnusedPort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+}

@@ -1,0 +1,21 @@
+namespace FProxy.Tests.Infrastructure;
+
+/// <summary>Waits on conditions with deadlines, never fixed sleeps.</summary>
+internal static class Wait
+{
+    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var delay = 1;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out after {timeout.TotalSeconds} s waiting for {what}");
+            }
+
+            await Task.Delay(delay);
+            delay = Math.Min(delay * 2, 50);
+        }
+    }
+}

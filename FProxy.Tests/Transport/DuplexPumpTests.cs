@@ -1,0 +1,213 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using FProxy.Tests.Infrastructure;
+using FProxy.Transport;
+
+namespace FProxy.Tests.Transport;
+
+[CancelAfter(60_000)]
+public sealed class DuplexPumpTests
+{
+    private PinnedBlockMemoryPool _pool = null!;
+    private Socket _client = null!;
+    private Socket _proxyClientSide = null!;
+    private Socket _proxyTargetSide = null!;
+    private Socket _target = null!;
+    private DuplexPump _pump = null!;
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        _pool = new PinnedBlockMemoryPool();
+        (_client, _proxyClientSide) = await Sockets.PairAsync();
+        (_proxyTargetSide, _target) = await Sockets.PairAsync();
+        _pump = new DuplexPump(_pool);
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _client.Dispose();
+        _proxyClientSide.Dispose();
+        _proxyTargetSide.Dispose();
+        _target.Dispose();
+        _pool.Dispose();
+    }
+
+    private ValueTask<PumpResult> Run() => _pump.RunAsync(_proxyClientSide, _proxyTargetSide);
+
+    [Test]
+    public async Task RunAsync_ClientHalfCloses_TargetSeesFinAndCanStillReply(CancellationToken ct)
+    {
+        var run = Run().AsTask();
+        await _client.SendAsync("request"u8.ToArray(), SocketFlags.None, ct);
+        _client.Shutdown(SocketShutdown.Send);
+
+        Assert.That(await Sockets.ReadAsync(_target, 7, ct), Is.EqualTo("request"u8.ToArray()));
+        Assert.That(await Sockets.ReadEndAsync(_target, ct), Is.EqualTo(SocketError.Success), "target sees FIN");
+
+        // The other direction is independent: the target still answers after the client's FIN.
+        await _target.SendAsync("response"u8.ToArray(), SocketFlags.None, ct);
+        Assert.That(await Sockets.ReadAsync(_client, 8, ct), Is.EqualTo("response"u8.ToArray()));
+        Assert.That(run.IsCompleted, Is.False, "one FIN does not end the connection");
+
+        _target.Shutdown(SocketShutdown.Send);
+        Assert.That(await Sockets.ReadEndAsync(_client, ct), Is.EqualTo(SocketError.Success), "client sees FIN");
+        var result = await run;
+        Assert.That(result, Is.EqualTo(new PumpResult(7, 8, PumpEnd.Closed)));
+    }
+
+    [Test]
+    public async Task RunAsync_TargetHalfCloses_ClientSeesFinAndCanStillSend(CancellationToken ct)
+    {
+        var run = Run().AsTask();
+        _target.Shutdown(SocketShutdown.Send);
+        Assert.That(await Sockets.ReadEndAsync(_client, ct), Is.EqualTo(SocketError.Success));
+
+        await _client.SendAsync("late"u8.ToArray(), SocketFlags.None, ct);
+        Assert.That(await Sockets.ReadAsync(_target, 4, ct), Is.EqualTo("late"u8.ToArray()));
+        _client.Shutdown(SocketShutdown.Send);
+        Assert.That(await Sockets.ReadEndAsync(_target, ct), Is.EqualTo(SocketError.Success));
+        Assert.That((await run).End, Is.EqualTo(PumpEnd.Closed));
+    }
+
+    [Test]
+    public async Task RunAsync_TargetResets_ClientIsReset(CancellationToken ct)
+    {
+        var run = Run().AsTask();
+        await _client.SendAsync("x"u8.ToArray(), SocketFlags.None, ct);
+        await Sockets.ReadAsync(_target, 1, ct);
+        _target.LingerState = new LingerOption(true, 0);
+        _target.Close();
+
+        Assert.That(await Sockets.ReadEndAsync(_client, ct), Is.EqualTo(SocketError.ConnectionReset));
+        Assert.That((await run).End, Is.EqualTo(PumpEnd.TargetReset));
+    }
+
+    [Test]
+    public async Task RunAsync_ClientResets_TargetIsReset(CancellationToken ct)
+    {
+        var run = Run().AsTask();
+        _client.LingerState = new LingerOption(true, 0);
+        _client.Close();
+
+        Assert.That(await Sockets.ReadEndAsync(_target, ct), Is.EqualTo(SocketError.ConnectionReset));
+        Assert.That((await run).End, Is.EqualTo(PumpEnd.ClientReset));
+    }
+
+    [Test]
+    public async Task Abort_ResetsBothSides(CancellationToken ct)
+    {
+        var run = Run().AsTask();
+        _pump.Abort();
+        Assert.That(await Sockets.ReadEndAsync(_client, ct), Is.EqualTo(SocketError.ConnectionReset));
+        Assert.That(await Sockets.ReadEndAsync(_target, ct), Is.EqualTo(SocketError.ConnectionReset));
+        Assert.That((await run).End, Is.EqualTo(PumpEnd.Aborted));
+    }
+
+    [Test]
+    public async Task RunAsync_64MiBEachWay_ArrivesIntactAndReturnsEveryBuffer(CancellationToken ct)
+    {
+        const int size = 64 * 1024 * 1024;
+        var run = Run().AsTask();
+        var up = Transfer(_client, _target, size, seed: 1, ct);
+        var down = Transfer(_target, _client, size, seed: 2, ct);
+        var (sentUp, receivedUp) = await up;
+        var (sentDown, receivedDown) = await down;
+
+        Assert.That(receivedUp, Is.EqualTo(sentUp), "client -> target SHA-256");
+        Assert.That(receivedDown, Is.EqualTo(sentDown), "target -> client SHA-256");
+        var result = await run;
+        Assert.That(result, Is.EqualTo(new PumpResult(size, size, PumpEnd.Closed)));
+        _pump.Reset();
+        Assert.That(_pool.Outstanding, Is.Zero, "every rented block returned");
+    }
+
+    [Test]
+    public async Task RunAsync_IdleConnection_HoldsNoRentedBuffer(CancellationToken ct)
+    {
+        var run = Run().AsTask();
+        for (var i = 0; i < 3; i++)
+        {
+            await _client.SendAsync(new byte[1000], SocketFlags.None, ct);
+            await Sockets.ReadAsync(_target, 1000, ct);
+            await _target.SendAsync(new byte[1000], SocketFlags.None, ct);
+            await Sockets.ReadAsync(_client, 1000, ct);
+        }
+
+        // Data flowed both ways; once it is delivered the pump waits with zero-byte receives.
+        await Wait.UntilAsync(() => _pool.Outstanding == 0, TimeSpan.FromSeconds(10), "an idle connection to hold no block");
+        Assert.That(_pool.Allocated, Is.GreaterThan(0), "blocks were used while data flowed");
+        Assert.That(run.IsCompleted, Is.False);
+
+        _client.Shutdown(SocketShutdown.Send);
+        _target.Shutdown(SocketShutdown.Send);
+        await run;
+    }
+
+    [Test]
+    public async Task RunAsync_SlowReader_BackpressureBoundsBufferedBytes(CancellationToken ct)
+    {
+        var run = Run().AsTask();
+        _target.ReceiveBufferSize = 4096;
+        var sendTask = Task.Run(async () =>
+        {
+            var chunk = new byte[64 * 1024];
+            for (var i = 0; i < 256; i++)
+            {
+                await _client.SendAsync(chunk, SocketFlags.None, ct);
+            }
+        }, ct);
+
+        // Nobody reads at the target: the client's sends must stall, with little held by the proxy.
+        await Wait.UntilAsync(() => _pool.Outstanding > 0, TimeSpan.FromSeconds(10), "data to be buffered");
+        await Task.WhenAny(sendTask, Task.Delay(500, ct));
+        Assert.That(sendTask.IsCompleted, Is.False, "the sender is held back");
+        Assert.That(_pool.Outstanding * PinnedBlockMemoryPool.DefaultBlockSize, Is.LessThanOrEqualTo(256 * 1024), "pipe threshold bounds the proxy's buffer");
+
+        _pump.Abort();
+        await run;
+        try
+        {
+            await sendTask;
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    private static async Task<(byte[] Sent, byte[] Received)> Transfer(Socket from, Socket to, int size, int seed, CancellationToken ct)
+    {
+        var send = Task.Run(async () =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var random = new Random(seed);
+            var chunk = new byte[256 * 1024];
+            for (var sent = 0; sent < size; sent += chunk.Length)
+            {
+                random.NextBytes(chunk);
+                hash.AppendData(chunk);
+                await from.SendAsync(chunk, SocketFlags.None, ct);
+            }
+
+            from.Shutdown(SocketShutdown.Send);
+            return hash.GetHashAndReset();
+        }, ct);
+        var receive = Task.Run(async () =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[256 * 1024];
+            var total = 0L;
+            int n;
+            while ((n = await to.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
+            {
+                hash.AppendData(buffer, 0, n);
+                total += n;
+            }
+
+            Assert.That(total, Is.EqualTo(size));
+            return hash.GetHashAndReset();
+        }, ct);
+        return (await send, await receive);
+    }
+}
