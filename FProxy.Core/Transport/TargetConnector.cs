@@ -23,6 +23,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         var targets = route.Targets;
         var first = route.Strategy.Next(context);
         using var deadline = new CancellationTokenSource(route.Config.ConnectTimeout, time);
+        var deadlineAt = time.GetTimestamp() + (long)(route.Config.ConnectTimeout.TotalSeconds * time.TimestampFrequency);
         using var linked = abort.CanBeCanceled
             ? CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort)
             : null;
@@ -41,7 +42,13 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
                 continue;
             }
 
-            var (socket, error) = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, token)
+            // Each target gets an equal share of what is left, so one black-holed target cannot
+            // spend the whole budget before the others are tried.
+            var remaining = deadlineAt - time.GetTimestamp();
+            var share = TimeSpan.FromTicks(Math.Max(1, (long)(time.GetElapsedTime(0, remaining).Ticks / (targets.Length - i))));
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+            attempt.CancelAfter(share);
+            var (socket, error) = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, attempt.Token)
                 .ConfigureAwait(false);
             if (socket is not null)
             {

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using FProxy.Balancing;
+using FProxy.Daemon;
+using FProxy.Tests.Daemon;
+using FProxy.Tests.Infrastructure;
+using FProxy.Transport;
+using Microsoft.Extensions.Logging.Abstractions;
+using static FProxy.Tests.Infrastructure.TestConfigs;
+
+namespace FProxy.Tests.Transport;
+
+[CancelAfter(60_000)]
+public sealed class TargetConnectorTests
+{
+    [Test]
+    public async Task ConnectAsync_FirstTargetRefuses_FailsOverToNext(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var refused = $"127.0.0.1:{Sockets.UnusedPort()}";
+        var route = new AppRoute(App("a", [1], refused, echo.Target), new RoundRobinStrategy());
+        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+
+        var result = await connector.ConnectAsync(route, new StrategyContext(2, null, 1), ct);
+
+        using var socket = result.Socket;
+        Assert.That(socket, Is.Not.Null, result.Failure);
+        Assert.That(result.Target!.Port, Is.EqualTo(echo.Port));
+        Assert.That(result.Attempts, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task ConnectAsync_NameNotFound_FailsOverToNext(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var route = new AppRoute(App("a", [1], "missing.test:80", echo.Target), new RoundRobinStrategy());
+        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+
+        var result = await connector.ConnectAsync(route, new StrategyContext(2, null, 1), ct);
+
+        using var socket = result.Socket;
+        Assert.That(result.Target!.Port, Is.EqualTo(echo.Port));
+    }
+
+    [Test]
+    public async Task ConnectAsync_NameWithSeveralAddresses_FallsBackFromRefusedAddress(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var resolver = new StaticResolver();
+        // ::1 refuses (nothing listens there on this port), 127.0.0.1 answers: Happy Eyeballs moves on at once.
+        resolver.Set("both.test", IPAddress.IPv6Loopback, IPAddress.Loopback);
+        var route = new AppRoute(App("a", [1], $"both.test:{echo.Port}"), new RoundRobinStrategy());
+        var connector = new TargetConnector(resolver, TimeProvider.System, NullLogger.Instance);
+
+        var watch = Stopwatch.StartNew();
+        var result = await connector.ConnectAsync(route, new StrategyContext(1, null, 1), ct);
+
+        using var socket = result.Socket;
+        Assert.That(socket, Is.Not.Null, result.Failure);
+        Assert.That(((IPEndPoint)socket!.RemoteEndPoint!).Address, Is.EqualTo(IPAddress.Loopback));
+        Assert.That(echo.Accepted, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ConnectAsync_FirstAddressSilent_SecondStartsAfterStaggerAndWins(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        using var silent = SilentListener(IPAddress.Parse("127.0.0.2"), echo.Port, out var fillers);
+        var resolver = new StaticResolver();
+        resolver.Set("mixed.test", IPAddress.Parse("127.0.0.2"), IPAddress.Loopback);
+        var route = new AppRoute(App("a", [1], $"mixed.test:{echo.Port}"), new RoundRobinStrategy());
+        var connector = new TargetConnector(resolver, TimeProvider.System, NullLogger.Instance);
+
+        var watch = Stopwatch.StartNew();
+        var result = await connector.ConnectAsync(route, new StrategyContext(1, null, 1), ct);
+
+        using var socket = result.Socket;
+        fillers.ForEach(f => f.Dispose());
+        Assert.That(socket, Is.Not.Null, result.Failure);
+        Assert.That(((IPEndPoint)socket!.RemoteEndPoint!).Address, Is.EqualTo(IPAddress.Loopback));
+        Assert.That(watch.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(200)), "the second address waits for the stagger");
+        Assert.That(echo.Accepted, Is.EqualTo(1), "one connection to the healthy address");
+    }
+
+    [Test]
+    public async Task ConnectAsync_FirstTargetSilent_NextTargetStillReachedWithinConnectTimeout(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        using var silent = SilentListener(IPAddress.Parse("127.0.0.2"), 0, out var fillers);
+        var silentTarget = $"127.0.0.2:{((IPEndPoint)silent.LocalEndPoint!).Port}";
+        var route = new AppRoute(App("a", [1], silentTarget, echo.Target) with { ConnectTimeout = TimeSpan.FromSeconds(2) }, new RoundRobinStrategy());
+        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+
+        var watch = Stopwatch.StartNew();
+        var result = await connector.ConnectAsync(route, new StrategyContext(2, null, 1), ct);
+
+        using var socket = result.Socket;
+        fillers.ForEach(f => f.Dispose());
+        Assert.That(socket, Is.Not.Null, result.Failure);
+        Assert.That(result.Target!.Port, Is.EqualTo(echo.Port));
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
+    }
+
+    /// <summary>A listener whose accept queue is full, so SYNs to it go unanswered (a black hole on loopback).</summary>
+    private static Socket SilentListener(IPAddress address, int port, out List<Socket> fillers)
+    {
+        var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new IPEndPoint(address, port));
+        silent.Listen(0);
+        fillers = [];
+        for (var i = 0; i < 3; i++)
+        {
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            _ = filler.ConnectAsync(silent.LocalEndPoint!).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            fillers.Add(filler);
+        }
+
+        return silent;
+    }
+
+    [Test]
+    public async Task Proxy_AllTargetsDown_ClientResetWithinConnectTimeout(CancellationToken ct)
+    {
+        await using var daemon = DaemonFixture.Create();
+        var ports = FreePorts(1);
+        var app = App("a", ports, $"127.0.0.1:{Sockets.UnusedPort()}", $"127.0.0.1:{Sockets.UnusedPort()}", "nowhere.test:1")
+            with { ConnectTimeout = TimeSpan.FromSeconds(2) };
+        await daemon.ApplyAsync(Config(app), ct);
+
+        var watch = Stopwatch.StartNew();
+        using var client = await Sockets.ConnectAsync(ports[0], ct);
+        var end = await Sockets.ReadEndAsync(client, ct);
+
+        Assert.That(end, Is.EqualTo(SocketError.ConnectionReset), "the client is reset, not closed");
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "within ConnectTimeout");
+        Assert.That(await Probe.EchoAsync(ports[0], ct: ct).ContinueWith(t => t.IsFaulted, TaskScheduler.Default), Is.True,
+            "still failing, and still serving");
+        Assert.That(daemon.BoundPorts, Has.Member(ports[0]), "the proxy goes on");
+    }
+}
