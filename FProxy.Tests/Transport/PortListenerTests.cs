@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Sockets;
+using FProxy.Balancing;
+using FProxy.Daemon;
+using FProxy.Tests.Infrastructure;
+using FProxy.Transport;
+using Microsoft.Extensions.Logging.Abstractions;
+using static FProxy.Tests.Infrastructure.TestConfigs;
+
+namespace FProxy.Tests.Transport;
+
+[CancelAfter(30_000)]
+public sealed class PortListenerTests
+{
+    private static readonly ConnectionHandler Handler = new(
+        new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
+        new PinnedBlockMemoryPool(),
+        NullLogger.Instance);
+
+    private static AppRoute Route(int port, IPAddress? bind = null) =>
+        new(App("a", [port], "127.0.0.1:1") with { Bind = bind }, new RoundRobinStrategy());
+
+    [Test]
+    public void Bind_TwoListenersOnOnePort_BothBindWithReusePort()
+    {
+        var port = Sockets.UnusedPort();
+        var first = PortListener.Bind(port, Route(port), Handler, TimeProvider.System, NullLogger.Instance);
+        var second = PortListener.Bind(port, Route(port), Handler, TimeProvider.System, NullLogger.Instance);
+        try
+        {
+            Assert.That(first.LocalEndPoint, Is.EqualTo(second.LocalEndPoint));
+        }
+        finally
+        {
+            first.Close();
+            second.Close();
+        }
+    }
+
+    [Test]
+    public void EnableReusePort_SetsBothOptionsBeforeBind()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        SocketSetup.EnableReusePort(socket);
+        Assert.That(socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress), Is.Not.EqualTo(0));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.That(SocketSetup.IsReusePortEnabled(socket), Is.True);
+        }
+    }
+
+    [Test]
+    public void Bind_PortHeldWithoutReusePort_Throws()
+    {
+        using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        squatter.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        squatter.Listen();
+        var port = ((IPEndPoint)squatter.LocalEndPoint!).Port;
+
+        var e = Assert.Throws<SocketException>(() => PortListener.Bind(port, Route(port), Handler, TimeProvider.System, NullLogger.Instance));
+        Assert.That(e!.SocketErrorCode, Is.EqualTo(SocketError.AddressAlreadyInUse));
+    }
+
+    [Test]
+    public async Task Bind_DefaultAddress_AcceptsIPv4AndIPv6Clients(CancellationToken ct)
+    {
+        if (!Socket.OSSupportsIPv6)
+        {
+            Assert.Ignore("this machine has no IPv6: the default Bind falls back to 0.0.0.0");
+        }
+
+        var port = Sockets.UnusedPort();
+        var listener = PortListener.Bind(port, Route(port, bind: null), Handler, TimeProvider.System, NullLogger.Instance);
+        try
+        {
+            Assert.That(listener.LocalEndPoint.Address, Is.EqualTo(IPAddress.IPv6Any));
+            using var v4 = await Sockets.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
+            try
+            {
+                using var v6 = await Sockets.ConnectAsync(new IPEndPoint(IPAddress.IPv6Loopback, port), ct);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.NetworkUnreachable)
+            {
+                Assert.Ignore("::1 is not configured on this machine");
+            }
+        }
+        finally
+        {
+            listener.Close();
+        }
+    }
+
+    [Test]
+    public void Normalize_IPv4MappedClient_BecomesIPv4()
+    {
+        var mapped = new IPEndPoint(IPAddress.Parse("::ffff:10.1.2.3"), 4242);
+        Assert.That(SocketSetup.Normalize(mapped), Is.EqualTo(new IPEndPoint(IPAddress.Parse("10.1.2.3"), 4242)));
+        var v6 = new IPEndPoint(IPAddress.IPv6Loopback, 1);
+        Assert.That(SocketSetup.Normalize(v6), Is.EqualTo(v6));
+    }
+}
