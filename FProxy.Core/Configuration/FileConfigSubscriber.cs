@@ -62,7 +62,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         var directory = Path.GetDirectoryName(fullPath) ?? fullPath;
         if (!Directory.Exists(directory))
         {
-            throw new ConfigException($"config file \"{FilePath}\" not found");
+            throw new ConfigException($"config file \"{FilePath}\" not found", new DirectoryNotFoundException(directory));
         }
 
         // Start watching before the first read, so that a change made during it is not missed.
