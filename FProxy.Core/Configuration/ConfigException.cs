@@ -2,7 +2,7 @@ namespace FProxy.Configuration;
 
 /// <summary>
 /// A configuration could not be loaded or is invalid. <see cref="Errors"/> lists every problem,
-/// each naming its place (for example <c>Apps[1] "six-thousand": Ports[0]: port 5001 is already used by app "five-thousand"</c>).
+/// each naming its place (for example <c>Apps[1] "six-thousand": port 5001 is already used by app "five-thousand"</c>).
 /// </summary>
 public sealed class ConfigException : Exception
 {

@@ -1,8 +1,25 @@
+using System.Text.Json;
+
 namespace FProxy.Configuration;
 
 /// <summary>Parses and validates configuration JSON into a <see cref="ProxyConfig"/>.</summary>
-public static class ConfigParser
+/// <remarks>
+/// Property names are case-insensitive at every level; <c>//</c> and <c>/* */</c> comments and
+/// trailing commas are allowed. Validation collects every problem before failing, each message
+/// naming its place (<c>Apps[1] "six-thousand": port 5001 is already used by app "five-thousand"</c>).
+/// </remarks>
+public static partial class ConfigParser
 {
+    private const int MaxShownLength = 40;
+
+    private static readonly string[] RootKeys = ["Apps"];
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
     /// <summary>
     /// Parses <paramref name="json"/> and validates the whole snapshot, collecting every error.
     /// </summary>
@@ -13,6 +30,108 @@ public static class ConfigParser
     public static ProxyConfig Parse(string json, string source = "config")
     {
         ArgumentNullException.ThrowIfNull(json);
-        throw new NotImplementedException(source);
+        ArgumentNullException.ThrowIfNull(source);
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException(source, [DescribeJsonError(e)]);
+        }
+
+        using (document)
+        {
+            var errors = new List<string>();
+            var config = ReadRoot(document.RootElement, errors);
+            return errors.Count > 0 || config is null ? throw new ConfigException(source, errors) : config;
+        }
+    }
+
+    private static ProxyConfig? ReadRoot(JsonElement root, List<string> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add($"the root must be an object like {{\"Apps\": [...]}}, got {Show(root)}");
+            return null;
+        }
+
+        var keys = JsonKeys.Read(root, RootKeys, string.Empty, errors);
+        if (!keys.TryGetValue("Apps", out var apps))
+        {
+            errors.Add("missing \"Apps\"");
+            return null;
+        }
+
+        if (apps.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"\"Apps\" must be an array, got {Show(apps)}");
+            return null;
+        }
+
+        var result = new List<AppConfig>();
+        // Ports and names are unique across apps: who claimed each first, for messages.
+        var portOwners = new Dictionary<long, string>();
+        var nameOwners = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var index = 0;
+        foreach (var app in apps.EnumerateArray())
+        {
+            if (ReadApp(app, index, portOwners, nameOwners, errors) is { } parsed)
+            {
+                result.Add(parsed);
+            }
+
+            index++;
+        }
+
+        return new ProxyConfig { Apps = new EquatableList<AppConfig>(result) };
+    }
+
+    /// <summary>"invalid JSON at line 3, column 7: reason", 1-based, without the exception's own position suffix.</summary>
+    private static string DescribeJsonError(JsonException e)
+    {
+        var line = (e.LineNumber ?? 0) + 1;
+        var column = (e.BytePositionInLine ?? 0) + 1;
+        var reason = e.Message;
+        var suffix = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (suffix >= 0)
+        {
+            reason = reason[..suffix];
+        }
+
+        return $"invalid JSON at line {line}, column {column}: {reason.Trim()}";
+    }
+
+    /// <summary>A JSON value as written, shortened for messages.</summary>
+    private static string Show(JsonElement element)
+    {
+        var text = element.GetRawText();
+        return text.Length <= MaxShownLength ? text : string.Concat(text.AsSpan(0, MaxShownLength - 3), "...");
+    }
+
+    /// <summary>A JSON number with no fractional part, clamped to the range of long.</summary>
+    private static bool TryGetWholeNumber(JsonElement element, out long value)
+    {
+        value = 0;
+        if (element.ValueKind != JsonValueKind.Number)
+        {
+            return false;
+        }
+
+        if (element.TryGetInt64(out value))
+        {
+            return true;
+        }
+
+        // 5e3 or a huge integer: whole, but not a plain long.
+        if (element.TryGetDouble(out var number) && double.IsFinite(number) && Math.Floor(number) == number)
+        {
+            value = number >= long.MaxValue ? long.MaxValue : number <= long.MinValue ? long.MinValue : (long)number;
+            return true;
+        }
+
+        return false;
     }
 }

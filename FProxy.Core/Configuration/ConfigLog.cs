@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace FProxy.Configuration;
+
+/// <summary>Log messages of the configuration part. EventIds 1000-1099.</summary>
+internal static partial class ConfigLog
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Loaded config {Path}: {AppCount} apps")]
+    public static partial void Loaded(ILogger logger, string path, int appCount);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Config {Path} changed: {AppCount} apps")]
+    public static partial void Reloaded(ILogger logger, string path, int appCount);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Config {Path} changed but is invalid ({ErrorCount} errors); keeping the last good config:{Problems}")]
+    public static partial void ReloadInvalid(ILogger logger, string path, int errorCount, string problems);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Config {Path} was touched but its content is unchanged; nothing to apply")]
+    public static partial void Unchanged(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Config {Path} is missing (a save or swap in progress?); retrying")]
+    public static partial void Missing(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Config {Path} could not be read; retrying. {Reason}")]
+    public static partial void ReadFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Watching directory {Directory} failed; re-reading the config and relying on polling")]
+    public static partial void WatcherFailed(ILogger logger, string directory, Exception exception);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "Watching config {Path} (directory events, identity poll every {PollInterval})")]
+    public static partial void WatchStarted(ILogger logger, string path, string pollInterval);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "Stopped watching config {Path}")]
+    public static partial void WatchStopped(ILogger logger, string path);
+}

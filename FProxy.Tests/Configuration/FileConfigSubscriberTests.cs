@@ -1,0 +1,285 @@
+using FProxy.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FProxy.Tests.Configuration;
+
+public sealed class FileConfigSubscriberTests
+{
+    private const int InvalidEvent = 1002;
+    private const int UnchangedEvent = 1003;
+    private const int MissingEvent = 1004;
+    private const int StoppedEvent = 1008;
+
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    private string _dir = null!;
+    private string _path = null!;
+    private TestLogger<FileConfigSubscriber> _logger = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Directory.CreateTempSubdirectory("fproxy-config-").FullName;
+        _path = Path.Combine(_dir, "config.json");
+        _logger = new TestLogger<FileConfigSubscriber>();
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private static string Json(string name, int port) =>
+        $$"""{"Apps":[{"Name":"{{name}}","Ports":[{{port}}],"Targets":["localhost:9001"]}]}""";
+
+    private static ProxyConfig Config(string name, int port) => ConfigParser.Parse(Json(name, port));
+
+    private ConfigStream Watch(CancellationToken cancellationToken) =>
+        new(new FileConfigSubscriber(_path, _logger), cancellationToken);
+
+    private async Task WaitForLogAsync(int eventId, int count = 1)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (_logger.Count(eventId) < count)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"no log event {eventId} within {Deadline}");
+            await Task.Delay(10);
+        }
+    }
+
+    [Test]
+    public void Load_MissingFile_ThrowsNotFound()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Load(_path))!;
+
+        Assert.That(e.Message, Is.EqualTo($"config file \"{_path}\" not found"));
+        Assert.That(e.Errors, Is.EqualTo(new[] { e.Message }));
+    }
+
+    [Test]
+    public void Load_Directory_ThrowsClearError()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Load(_dir))!;
+
+        Assert.That(e.Message, Is.EqualTo($"config file \"{_dir}\" is a directory"));
+    }
+
+    [Test]
+    public void Load_InvalidFile_ThrowsWithPathAndEveryProblem()
+    {
+        File.WriteAllText(_path, """{"Apps":[{"Name":"a","Ports":[0],"Targets":[]}]}""");
+
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Load(_path))!;
+
+        Assert.That(e.Errors, Has.Count.EqualTo(2));
+        Assert.That(e.Message, Does.StartWith(_path + ": 2 errors:"));
+    }
+
+    [Test]
+    public void Load_ValidFile_ReturnsConfig()
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+
+        Assert.That(ConfigFile.Load(_path), Is.EqualTo(Config("a", 5001)));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_ExistingFile_FirstYieldsCurrentConfig(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("a", 5001)));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_MissingFile_ThrowsNotFound(CancellationToken cancellationToken)
+    {
+        var subscriber = new FileConfigSubscriber(_path, NullLogger<FileConfigSubscriber>.Instance);
+
+        var e = Assert.ThrowsAsync<ConfigException>(async () =>
+        {
+            await foreach (var config in subscriber.WatchAsync(cancellationToken))
+            {
+                Assert.Fail("nothing should be emitted");
+            }
+        })!;
+
+        Assert.That(e.Message, Is.EqualTo($"config file \"{_path}\" not found"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_MissingDirectory_ThrowsNotFound(CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_dir, "nope", "config.json");
+        var subscriber = new FileConfigSubscriber(path, NullLogger<FileConfigSubscriber>.Instance);
+
+        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
+
+        Assert.That(e.Message, Is.EqualTo($"config file \"{path}\" not found"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_InvalidInitialFile_ThrowsWithEveryProblem(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, """{"Apps":[{"Name":"a","Ports":[70000],"Targets":["x"]}]}""");
+        var subscriber = new FileConfigSubscriber(_path, NullLogger<FileConfigSubscriber>.Instance);
+
+        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
+
+        Assert.That(e.Errors, Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_InPlaceWrite_EmitsNewConfig(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        File.WriteAllText(_path, Json("b", 5002));
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("b", 5002)));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_WriteTempThenRename_EmitsNewConfig(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        var temp = Path.Combine(_dir, ".config.json.tmp");
+        File.WriteAllText(temp, Json("b", 5002));
+        File.Move(temp, _path, overwrite: true);
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("b", 5002)));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_KubernetesDataSymlinkSwap_EmitsNewConfig(CancellationToken cancellationToken)
+    {
+        KubernetesVolume.Create(_dir, "..2024_01_01", Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("a", 5001)));
+
+        KubernetesVolume.Swap(_dir, "..2024_01_02", Json("b", 5002));
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("b", 5002)));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_InvalidReload_IsLoggedAndSkippedThenValidOneApplied(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        File.WriteAllText(_path, """{"Apps":[{"Name":"a","Ports":[70000],"Targets":["x"]}]}""");
+        await WaitForLogAsync(InvalidEvent);
+        File.WriteAllText(_path, Json("c", 5003));
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("c", 5003)));
+        var error = _logger.Entries.Single(e => e.Id.Id == InvalidEvent);
+        Assert.That(error.Level, Is.EqualTo(LogLevel.Error));
+        Assert.That(error.Message, Does.Contain("Ports[0]: port 70000 is outside 1..65535")
+            .And.Contain("Targets[0]: \"x\" has no port"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_UnchangedContent_IsNotEmittedAgain(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        // Same snapshot, different bytes: the file changed but the config did not.
+        File.WriteAllText(_path, "// reformatted\n" + Json("a", 5001) + "\n");
+        await WaitForLogAsync(UnchangedEvent);
+        File.WriteAllText(_path, Json("b", 5002));
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("b", 5002)));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_FileMissingForAWhile_RetriesAndAppliesItWhenBack(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        File.Delete(_path);
+        await WaitForLogAsync(MissingEvent);
+        File.WriteAllText(_path, Json("b", 5002));
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("b", 5002)));
+        Assert.That(_logger.Entries.Where(e => e.Level >= LogLevel.Error), Is.Empty);
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_BurstOfWrites_EmitsTheLastVersion(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        for (var port = 6000; port <= 6020; port++)
+        {
+            File.WriteAllText(_path, Json("b", port));
+        }
+
+        var last = Config("b", 6020);
+        ProxyConfig emitted;
+        do
+        {
+            emitted = await stream.NextAsync();
+        }
+        while (emitted != last);
+
+        Assert.That(emitted, Is.EqualTo(last));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_StreamDisposed_StopsWatching(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        await stream.DisposeAsync();
+
+        Assert.That(_logger.Count(StoppedEvent), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Identity_KubernetesSwap_ChangesResolvedPath()
+    {
+        KubernetesVolume.Create(_dir, "..2024_01_01", Json("a", 5001));
+        var before = FileIdentity.Of(_path);
+
+        KubernetesVolume.Swap(_dir, "..2024_01_02", Json("a", 5001));
+        var after = FileIdentity.Of(_path);
+
+        Assert.That(before, Is.Not.Null);
+        Assert.That(after, Is.Not.Null);
+        Assert.That(before!.RealPath, Is.EqualTo(Path.Combine(FileIdentity.ResolveRealPath(_dir)!, "..2024_01_01", "config.json")));
+        Assert.That(after!.RealPath, Is.EqualTo(Path.Combine(FileIdentity.ResolveRealPath(_dir)!, "..2024_01_02", "config.json")));
+    }
+
+    [Test]
+    public void Identity_MissingFile_IsNull()
+    {
+        Assert.That(FileIdentity.Of(_path), Is.Null);
+    }
+}
