@@ -93,7 +93,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
 
     private static string Describe(SocketError error, bool timedOut, TimeSpan timeout) =>
         timedOut || error == SocketError.TimedOut
-            ? $"timed out (ConnectTimeout {(long)timeout.TotalMilliseconds}ms)"
+            ? $"timed out (ConnectTimeout {Duration.Format(timeout)})"
             : error switch
             {
                 SocketError.ConnectionRefused => "connection refused",
