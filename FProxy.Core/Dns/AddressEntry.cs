@@ -42,6 +42,9 @@ internal sealed class AddressEntry
     /// <summary>Failed lookups since the last success (owned by the refresh loop).</summary>
     public int Failures { get; set; }
 
+    /// <summary>The <see cref="HostsFile.Version"/> the last resolution saw (owned by the refresh loop).</summary>
+    public int HostsFileVersion { get; set; }
+
     /// <summary>The refresh loop, once started.</summary>
     public Task? Loop { get; set; }
 

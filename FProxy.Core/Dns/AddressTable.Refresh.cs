@@ -19,7 +19,7 @@ internal sealed partial class AddressTable
                 TimeSpan next;
                 try
                 {
-                    LookupResult result = await ResolveAsync(entry.Host, stopping).ConfigureAwait(false);
+                    LookupResult result = await ResolveAsync(entry, stopping).ConfigureAwait(false);
                     next = result.Error is null ? OnSuccess(entry, result) : OnFailure(entry, result.Error);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -42,15 +42,17 @@ internal sealed partial class AddressTable
         }
     }
 
-    private async Task<LookupResult> ResolveAsync(string host, CancellationToken cancellationToken)
+    private async Task<LookupResult> ResolveAsync(AddressEntry entry, CancellationToken cancellationToken)
     {
-        if (_hostsFile.TryLookup(host, out IPAddress[] addresses))
+        bool found = _hostsFile.TryLookup(entry.Host, out IPAddress[] addresses, out int hostsFileVersion);
+        entry.HostsFileVersion = hostsFileVersion;
+        if (found)
         {
             // Hosts-file entries have no TTL: re-checked every MaxRefresh, or sooner when the file changes.
             return new LookupResult(addresses, _options.MaxRefresh, Error: null, FromHostsFile: true);
         }
 
-        return await _nameServers.LookupAsync(host, cancellationToken).ConfigureAwait(false);
+        return await _nameServers.LookupAsync(entry.Host, cancellationToken).ConfigureAwait(false);
     }
 
     private TimeSpan OnSuccess(AddressEntry entry, LookupResult result)
@@ -119,8 +121,8 @@ internal sealed partial class AddressTable
     }
 
     /// <summary>
-    /// Checks the hosts file every MinRefresh and, when it changed, wakes every entry so the change is
-    /// applied at once. Polling (a stat per interval) rather than a FileSystemWatcher: inotify instances
+    /// Checks the hosts file every MinRefresh and wakes every entry resolved against an older version of
+    /// it, so a change applies at once (to DNS-resolved names too: the file may now list them). Polling (a stat per interval) rather than a FileSystemWatcher: inotify instances
     /// are scarce (128 per user on the build machines) and /etc/hosts is often a bind mount whose
     /// replacement a watcher misses.
     /// </summary>
@@ -132,8 +134,6 @@ internal sealed partial class AddressTable
         }
 
         CancellationToken stopping = _disposing.Token;
-        _hostsFile.ReloadIfChanged();
-        int seen = _hostsFile.Version;
         try
         {
             while (true)
@@ -141,10 +141,12 @@ internal sealed partial class AddressTable
                 await Task.Delay(_options.MinRefresh, _timeProvider, stopping).ConfigureAwait(false);
                 _hostsFile.ReloadIfChanged();
                 int version = _hostsFile.Version;
-                if (version != seen)
+
+                // Per entry rather than "did it change since my last tick": an entry may have read the
+                // file before this loop first looked at it.
+                foreach (AddressEntry entry in _entries.Values)
                 {
-                    seen = version;
-                    foreach (AddressEntry entry in _entries.Values)
+                    if (entry.HostsFileVersion != version && entry.Loop is not null)
                     {
                         entry.Wake();
                     }

@@ -27,10 +27,17 @@ internal sealed class HostsFile
     /// <summary>Incremented each time the file is (re)loaded with a change of stamp.</summary>
     public int Version => _version;
 
-    /// <summary>Looks <paramref name="host"/> up (case-insensitively), re-reading the file first if it changed.</summary>
-    public bool TryLookup(string host, out IPAddress[] addresses)
+    /// <summary>
+    /// Looks <paramref name="host"/> up (case-insensitively), re-reading the file first if it changed.
+    /// <paramref name="version"/> is the <see cref="Version"/> the answer is at least as new as.
+    /// </summary>
+    public bool TryLookup(string host, out IPAddress[] addresses, out int version)
     {
         ReloadIfChanged();
+
+        // Version before names (the reload writes them in the opposite order): the names read are at
+        // least as new as the version reported, so a watcher comparing versions never misses a change.
+        version = _version;
         return _names.TryGetValue(host, out addresses!);
     }
 
