@@ -28,6 +28,8 @@ internal sealed partial class AddressTable : IAsyncDisposable
     private Task? _hostsWatch;
     private bool _disposed;
 
+    /// <summary>Creates an empty table; nothing is resolved until <see cref="SetNames"/> or <see cref="GetAsync"/>.</summary>
+    /// <exception cref="InvalidOperationException"><paramref name="options"/> is invalid (see <see cref="DnsOptions.Validate"/>).</exception>
     public AddressTable(DnsOptions options, ILogger<AddressTable> logger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);

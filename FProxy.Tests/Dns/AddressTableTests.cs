@@ -206,6 +206,29 @@ public sealed class AddressTableTests
     }
 
     [Test]
+    public async Task GetAsync_KnownName_DoesNotAllocate(CancellationToken cancellationToken)
+    {
+        _dns.Set("svc.example", [V4a, V6a]);
+        await using AddressTable table = CreateTable();
+        await table.GetAsync("SVC.example", cancellationToken);
+        int found = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            found += table.GetAsync("svc.example", cancellationToken).Result.Addresses.Length;
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1_000; i++)
+        {
+            found += table.GetAsync("SVC.EXAMPLE", cancellationToken).Result.Addresses.Length;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(found, Is.EqualTo(2_200));
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test]
     public async Task GetAsync_IpLiteral_ReturnsItWithoutQuery(CancellationToken cancellationToken)
     {
         await using AddressTable table = CreateTable();
