@@ -69,7 +69,7 @@ internal static class Program
             dns.Validate();
             config = ConfigFile.Load(settings.ConfigPath);
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or ConfigException)
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or ConfigException)
         {
             await Console.Error.WriteLineAsync($"fproxy: {e.Message}").ConfigureAwait(false);
             return InvalidConfigExitCode;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using FProxy.Balancing;
 using FProxy.Configuration;
+using FProxy.Dns;
 using FProxy.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,6 +31,16 @@ public sealed class ProxyDaemon : IAsyncDisposable
     private ProxyConfig _current = ProxyConfig.Empty;
     private bool _stopped;
 
+    /// <summary>Creates a daemon with nothing running; <see cref="ApplyAsync"/> starts it.</summary>
+    /// <param name="options">Process-wide settings; validated here.</param>
+    /// <param name="loggerFactory">Where logs go; none when null.</param>
+    /// <param name="timeProvider">Clock for timeouts, drains and retries; the system clock when null.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public ProxyDaemon(ProxyDaemonOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+        : this(options, CreateAddressTable(options, loggerFactory, timeProvider), loggerFactory, timeProvider, memoryPool: null)
+    {
+    }
+
     internal ProxyDaemon(
         ProxyDaemonOptions options,
         IAddressResolver resolver,
@@ -46,6 +57,15 @@ public sealed class ProxyDaemon : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("FProxy.Daemon");
         var connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"));
         _handler = new ConnectionHandler(connector, memoryPool ?? PinnedBlockMemoryPool.Shared, loggerFactory.CreateLogger("FProxy.Connections"));
+    }
+
+    private static AddressTable CreateAddressTable(ProxyDaemonOptions options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new AddressTable(
+            options.Dns,
+            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AddressTable>(),
+            timeProvider ?? TimeProvider.System);
     }
 
     /// <summary>The snapshot applied last.</summary>
@@ -166,6 +186,11 @@ public sealed class ProxyDaemon : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        if (_resolver is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync().ConfigureAwait(false);
+        }
+
         _gate.Dispose();
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using FProxy.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Dns;
@@ -14,7 +15,7 @@ namespace FProxy.Dns;
 /// system's) nameservers. The table does not balance, health-check or cache negative answers beyond
 /// the retry delay; ordering for Happy Eyeballs is the only policy it applies.
 /// </remarks>
-internal sealed partial class AddressTable : IAsyncDisposable
+internal sealed partial class AddressTable : IAsyncDisposable, IAddressResolver
 {
     private readonly DnsOptions _options;
     private readonly ILogger<AddressTable> _logger;

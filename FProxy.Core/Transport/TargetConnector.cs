@@ -1,8 +1,8 @@
-using System.Net;
 using System.Net.Sockets;
 using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Daemon;
+using FProxy.Dns;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Transport;
@@ -15,8 +15,6 @@ namespace FProxy.Transport;
 /// </summary>
 internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger)
 {
-    private static readonly IPAddress[] NoAddresses = [];
-
     public async ValueTask<ConnectResult> ConnectAsync(
         AppRoute route, StrategyContext context, CancellationToken abort)
     {
@@ -71,23 +69,23 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         return new ConnectResult(null, null, failure ?? "no target", attempts);
     }
 
-    private async ValueTask<(IPAddress[] Addresses, string? Error)> AddressesOf(TargetConfig target, CancellationToken token)
+    private async ValueTask<DnsAnswer> AddressesOf(TargetConfig target, CancellationToken token)
     {
-        if (target.Address is { } literal)
+        if (target.Address is not null)
         {
-            return ([literal], null);
+            return new DnsAnswer(target.Literal, null);
         }
 
         try
         {
-            var answer = await resolver.ResolveAsync(target.Host, token).ConfigureAwait(false);
-            return answer.Addresses.Length == 0
-                ? (NoAddresses, answer.Error ?? $"\"{target.Host}\" has no address")
+            var answer = await resolver.GetAsync(target.Host, token).ConfigureAwait(false);
+            return answer.Addresses.Length == 0 && answer.Error is null
+                ? DnsAnswer.Failed($"\"{target.Host}\" has no address")
                 : answer;
         }
         catch (OperationCanceledException)
         {
-            return (NoAddresses, $"lookup of \"{target.Host}\" did not finish within the connect timeout");
+            return DnsAnswer.Failed($"lookup of \"{target.Host}\" did not finish within the connect timeout");
         }
     }
 

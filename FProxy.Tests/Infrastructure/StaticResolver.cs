@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using FProxy.Dns;
 using FProxy.Transport;
 
 namespace FProxy.Tests.Infrastructure;
@@ -13,8 +14,8 @@ internal sealed class StaticResolver : IAddressResolver
 
     public void Set(string host, params IPAddress[] addresses) => _names[host] = addresses;
 
-    public ValueTask<(IPAddress[] Addresses, string? Error)> ResolveAsync(string host, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_names.TryGetValue(host, out var a) ? (a, (string?)null) : ([], $"\"{host}\" not found (NXDOMAIN)"));
+    public ValueTask<DnsAnswer> GetAsync(string host, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_names.TryGetValue(host, out var a) ? new DnsAnswer(a, null) : DnsAnswer.Failed($"\"{host}\" not found (NXDOMAIN)"));
 
     public void SetNames(IEnumerable<string> hosts) => Names = [.. hosts];
 }
