@@ -50,7 +50,16 @@ internal sealed class DuplexPump
     {
         _client = client;
         _target = target;
-        _end = -1;
+        if (IsAborted)
+        {
+            // Aborted before it began (a drain deadline raced the connect): reset, do not pump.
+            SocketSetup.Reset(client);
+            SocketSetup.Reset(target);
+            _client = null;
+            _target = null;
+            return new PumpResult(0, 0, PumpEnd.Aborted);
+        }
+
         _upstream.Start(client, target);
         _downstream.Start(target, client);
 
@@ -82,6 +91,7 @@ internal sealed class DuplexPump
     /// <summary>Readies the pump for another connection. Only after <see cref="RunAsync"/> returned.</summary>
     public void Reset()
     {
+        _end = -1;
         _upstream.Reset();
         _downstream.Reset();
     }

@@ -177,4 +177,35 @@ public sealed class ProxyDaemonReloadTests
         Assert.That(daemon.GetListener(ports[0]), Is.SameAs(listener));
         Assert.That(listener.Route, Is.SameAs(route), "an equal app keeps its route and its rotation");
     }
+
+    [Test]
+    public async Task ApplyAsync_DefaultBind_ServesIPv4AndIPv6Clients(CancellationToken ct)
+    {
+        if (!Socket.OSSupportsIPv6 || !CanBind(IPAddress.IPv6Loopback))
+        {
+            Assert.Ignore("no ::1 on this machine: the default Bind serves IPv4 only");
+        }
+
+        await using var echo = new EchoServer();
+        await using var daemon = DaemonFixture.Create();
+        var ports = FreePorts(1);
+        await daemon.ApplyAsync(Config(App("a", ports, echo.Target) with { Bind = null }), ct);
+
+        Assert.That(await Probe.EchoAsync(ports[0], "v4", ct, IPAddress.Loopback), Is.EqualTo("v4"));
+        Assert.That(await Probe.EchoAsync(ports[0], "v6", ct, IPAddress.IPv6Loopback), Is.EqualTo("v6"));
+    }
+
+    private static bool CanBind(IPAddress address)
+    {
+        try
+        {
+            using var s = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(address, 0));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }
