@@ -206,73 +206,42 @@ public sealed class ProxyDaemon : IAsyncDisposable
     private void Reconcile(ProxyConfig config)
     {
         var routes = new Dictionary<string, AppRoute>(StringComparer.Ordinal);
-        var wanted = new Dictionary<int, AppRoute>();
         foreach (var app in config.Apps)
         {
             // An unchanged app keeps its route object, and with it its strategy's state.
-            var route = _routes.TryGetValue(app.Name, out var running) && running.Config.Equals(app)
+            routes[app.Name] = _routes.TryGetValue(app.Name, out var running) && running.Config.Equals(app)
                 ? running
                 : new AppRoute(app, new RoundRobinStrategy());
-            routes[app.Name] = route;
-            foreach (var port in app.Ports)
-            {
-                wanted[port] = route;
-            }
         }
 
         int added = 0, removed = 0, rerouted = 0, rebound = 0;
-        foreach (var slot in _slots.Values.ToArray())
+        foreach (var change in ConfigDiff.Compute(Current, config))
         {
-            if (!wanted.ContainsKey(slot.Port))
+            var route = change.After is { } app ? routes[app.Name] : null;
+            switch (change.Kind)
             {
-                RemoveSlot(slot);
-                removed++;
-            }
-        }
+                case PortChangeKind.Removed:
+                    RemoveSlot(_slots[change.Port]);
+                    removed++;
+                    break;
+                case PortChangeKind.Added:
+                    var slot = new PortSlot(change.Port, route!);
+                    lock (_drains)
+                    {
+                        _slots[change.Port] = slot;
+                    }
 
-        foreach (var (port, route) in wanted)
-        {
-            if (!_slots.TryGetValue(port, out var slot))
-            {
-                slot = new PortSlot(port, route);
-                lock (_drains)
-                {
-                    _slots[port] = slot;
-                }
-
-                BindOrRetry(slot);
-                added++;
-                continue;
-            }
-
-            var old = slot.Route;
-            if (ReferenceEquals(old, route))
-            {
-                continue;
-            }
-
-            slot.Route = route;
-            if (slot.Listener is not { } listener)
-            {
-                continue; // Still retrying its bind: the next attempt uses the new route.
-            }
-
-            // New connections take the new route at once, even while a rebind is pending.
-            listener.SetRoute(route);
-            if (!old.Config.SameListenSettings(route.Config))
-            {
-                DaemonLog.PortRebinding(_logger, route.Name, port);
-                BindOrRetry(slot);
-                rebound++;
-            }
-            else
-            {
-                if (!string.Equals(old.Name, route.Name, StringComparison.Ordinal))
-                {
-                    DaemonLog.PortRerouted(_logger, port, route.Name);
-                }
-
-                rerouted++;
+                    BindOrRetry(slot);
+                    added++;
+                    break;
+                case PortChangeKind.Rerouted:
+                    Reroute(_slots[change.Port], route!);
+                    rerouted++;
+                    break;
+                case PortChangeKind.Rebound:
+                    Rebind(_slots[change.Port], route!);
+                    rebound++;
+                    break;
             }
         }
 
@@ -283,7 +252,34 @@ public sealed class ProxyDaemon : IAsyncDisposable
             .Select(static t => t.Host)
             .Distinct(StringComparer.OrdinalIgnoreCase));
         Volatile.Write(ref _current, config);
-        DaemonLog.ConfigApplied(_logger, config.Apps.Count, wanted.Count, added, removed, rerouted, rebound);
+        DaemonLog.ConfigApplied(_logger, config.Apps.Count, routes.Values.Sum(static r => r.Config.Ports.Count), added, removed, rerouted, rebound);
+    }
+
+    /// <summary>New connections take the new route at once; the socket and open connections stay.</summary>
+    private void Reroute(PortSlot slot, AppRoute route)
+    {
+        var old = slot.Route;
+        slot.Route = route; // A bind still being retried uses it when it succeeds.
+        slot.Listener?.SetRoute(route);
+        if (!string.Equals(old.Name, route.Name, StringComparison.Ordinal))
+        {
+            DaemonLog.PortRerouted(_logger, slot.Port, route.Name);
+        }
+    }
+
+    /// <summary>Bind or Backlog changed: the new socket binds first, then the old one drains.</summary>
+    private void Rebind(PortSlot slot, AppRoute route)
+    {
+        slot.Route = route;
+        if (slot.Listener is not { } listener)
+        {
+            return; // Still retrying its bind: the next attempt uses the new settings.
+        }
+
+        // New connections take the new route at once, even while the new socket is pending.
+        listener.SetRoute(route);
+        DaemonLog.PortRebinding(_logger, route.Name, slot.Port);
+        BindOrRetry(slot);
     }
 
     private void RemoveSlot(PortSlot slot)
