@@ -19,13 +19,15 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         AppRoute route, StrategyContext context, CancellationToken abort)
     {
         var targets = route.Targets;
+        var timeout = route.Config.ConnectTimeout;
         var first = route.Strategy.Next(context);
-        using var deadline = new CancellationTokenSource(route.Config.ConnectTimeout, time);
-        var deadlineAt = time.GetTimestamp() + (long)(route.Config.ConnectTimeout.TotalSeconds * time.TimestampFrequency);
-        using var linked = abort.CanBeCanceled
-            ? CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, abort)
-            : null;
-        var token = linked?.Token ?? deadline.Token;
+        var startedAt = time.GetTimestamp();
+
+        // One timer per connection: the abort token (drain deadline) cancels it through a
+        // registration rather than a linked source, which would cost a second one.
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var onAbort = abort.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        var token = deadline.Token;
         string? failure = null;
         var attempts = 0;
         for (var i = 0; i < targets.Length && !token.IsCancellationRequested; i++)
@@ -40,30 +42,38 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
                 continue;
             }
 
-            // Each target gets an equal share of what is left, so one black-holed target cannot
-            // spend the whole budget before the others are tried.
-            var remaining = deadlineAt - time.GetTimestamp();
-            var share = TimeSpan.FromTicks(Math.Max(1, (long)(time.GetElapsedTime(0, remaining).Ticks / (targets.Length - i))));
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
-            attempt.CancelAfter(share);
-            var (socket, error) = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, attempt.Token)
-                .ConfigureAwait(false);
-            if (socket is not null)
+            var left = targets.Length - i;
+            (Socket? Socket, SocketError Error) result;
+            if (left == 1)
+            {
+                result = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, token).ConfigureAwait(false);
+            }
+            else
+            {
+                // Each target gets an equal share of what is left, so one black-holed target
+                // cannot spend the whole budget before the others are tried.
+                var share = (timeout - time.GetElapsedTime(startedAt)) / left;
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
+                attempt.CancelAfter(share > TimeSpan.Zero ? share : TimeSpan.FromTicks(1));
+                result = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, attempt.Token).ConfigureAwait(false);
+            }
+
+            if (result.Socket is { } socket)
             {
                 return new ConnectResult(socket, target, null, attempts);
             }
 
-            failure = Describe(error, deadline.IsCancellationRequested, route.Config.ConnectTimeout);
+            failure = Describe(result.Error, timeout);
             TransportLog.TargetUnreachable(logger, route.Name, target, failure);
         }
 
-        if (deadline.IsCancellationRequested)
+        if (abort.IsCancellationRequested)
         {
-            failure = Describe(SocketError.TimedOut, true, route.Config.ConnectTimeout);
+            failure = "aborted (draining or shutting down)";
         }
-        else if (abort.IsCancellationRequested)
+        else if (deadline.IsCancellationRequested)
         {
-            failure = "aborted (shutting down)";
+            failure = Describe(SocketError.TimedOut, timeout);
         }
 
         return new ConnectResult(null, null, failure ?? "no target", attempts);
@@ -89,8 +99,8 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         }
     }
 
-    private static string Describe(SocketError error, bool timedOut, TimeSpan timeout) =>
-        timedOut || error == SocketError.TimedOut
+    private static string Describe(SocketError error, TimeSpan timeout) =>
+        error == SocketError.TimedOut
             ? $"timed out (ConnectTimeout {Duration.Format(timeout)})"
             : error switch
             {
