@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace FProxy.Transport;
 
@@ -46,6 +47,7 @@ internal sealed class DuplexPump
         useSynchronizationContext: false);
 
     /// <summary>Runs until the connection is over. Closes (or resets) both sockets before it returns.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<PumpResult> RunAsync(Socket client, Socket target)
     {
         _client = client;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace FProxy.Transport;
 
@@ -22,6 +23,7 @@ internal static class HappyEyeballs
             : RaceAsync(addresses, port, time, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectOneAsync(
         IPAddress address, int port, CancellationToken cancellationToken)
     {

@@ -39,6 +39,10 @@ internal sealed class PumpDirection
     /// <summary>Readies the direction for another connection (pooling).</summary>
     public void Reset()
     {
+        // Both ends are complete after a run; completing again is a no-op, and makes a pump that
+        // never ran (or whose run failed) reusable too.
+        _pipe.Writer.Complete();
+        _pipe.Reader.Complete();
         _pipe.Reset();
         _receive.ReleaseBuffers();
         _send.ReleaseBuffers();

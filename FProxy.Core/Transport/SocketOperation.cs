@@ -19,7 +19,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         : base(unsafeSuppressExecutionContextFlow: true)
     {
         // Continuations run where the socket completes (inline on the epoll thread when
-        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1): see ConnectionBenchmarks.
+        // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1): see ConnectLatencyBenchmarks.
         _source.RunContinuationsAsynchronously = false;
     }
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Daemon;
@@ -15,6 +16,7 @@ namespace FProxy.Transport;
 /// </summary>
 internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger)
 {
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ConnectResult> ConnectAsync(
         AppRoute route, StrategyContext context, CancellationToken abort)
     {
@@ -79,6 +81,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         return new ConnectResult(null, null, failure ?? "no target", attempts);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<DnsAnswer> AddressesOf(TargetConfig target, CancellationToken token)
     {
         if (target.Address is not null)
