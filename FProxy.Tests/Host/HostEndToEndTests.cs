@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using FProxy.Tests.Infrastructure;
+
+namespace FProxy.Tests.Host;
+
+/// <summary>The built FProxy.Host as an operator runs it: config file, FPROXY_* variables, --check, reloads, signals.</summary>
+[CancelAfter(30_000)]
+public sealed class HostEndToEndTests
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>Two apps, the second with a duplicated port and a misspelt key.</summary>
+    private const string InvalidConfig = """
+        {"Apps":[
+          {"Name":"a","Ports":[5001],"Targets":["127.0.0.1:9001"]},
+          {"Name":"b","Ports":[5001],"Targetz":["127.0.0.1:9001"]}
+        ]}
+        """;
+
+    [Test]
+    public async Task Start_ConfigFile_EchoesThroughIPv4(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target])));
+        await host.WaitForLineAsync("config applied", StartTimeout);
+
+        Assert.That(await Probe.EchoAsync(port, "hello", ct), Is.EqualTo("hello"));
+        Assert.That(host.Lines, Has.Some.Contains($"listening on 127.0.0.1:{port}"));
+        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+    }
+
+    [Test]
+    public async Task Start_DefaultBind_EchoesOverIPv4AndIPv6(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target], bind: null)));
+        await host.WaitForLineAsync("config applied", StartTimeout);
+
+        Assert.That(await Probe.EchoAsync(port, "v4", ct), Is.EqualTo("v4"));
+        if (Ipv6LoopbackWorks())
+        {
+            Assert.That(await Probe.EchoAsync(port, "v6", ct, IPAddress.IPv6Loopback), Is.EqualTo("v6"), "the default Bind is dual-stack");
+        }
+        else
+        {
+            TestContext.Out.WriteLine("::1 is not usable here: IPv6 part skipped");
+        }
+
+        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+    }
+
+    [Test]
+    public async Task Check_ValidConfig_ExitsZeroAndPrintsOk()
+    {
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [5001, 5002], ["127.0.0.1:9001"])), args: ["--check"]);
+
+        Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.Zero, host.Output);
+        Assert.That(host.Lines, Has.Some.Contains("ok (1 app(s), 2 port(s))"));
+        Assert.That(host.Lines, Has.Some.Contains(host.ConfigPath));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task StartOrCheck_InvalidConfig_ExitsTwoNamingAppAndFieldWithoutStackTrace(bool check)
+    {
+        using var host = HostProcess.Start(InvalidConfig, args: check ? ["--check"] : []);
+
+        Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.EqualTo(2), host.Output);
+        var errors = string.Join("\n", host.ErrorLines);
+        Assert.Multiple(() =>
+        {
+            Assert.That(errors, Does.Contain("Apps[1] \"b\"").And.Contain("unknown key \"Targetz\""));
+            Assert.That(errors, Does.Contain("port 5001 is already used by app \"a\""));
+            AssertNoStackTrace(host);
+        });
+    }
+
+    [Test]
+    public async Task Start_MissingConfigFile_ExitsTwoNamingTheFile()
+    {
+        using var host = HostProcess.Start(configJson: null);
+
+        Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.EqualTo(2), host.Output);
+        Assert.That(string.Join("\n", host.ErrorLines), Does.Contain(host.ConfigPath).And.Contain("not found"));
+        AssertNoStackTrace(host);
+    }
+
+    [TestCase("FPROXY_LOG_LEVEL", "loud")]
+    [TestCase("FPROXY_DNS_SERVERS", "abc")]
+    public async Task Start_InvalidVariable_ExitsTwoNamingIt(string variable, string value)
+    {
+        using var host = HostProcess.Start(
+            HostProcess.ConfigJson(HostProcess.AppJson("a", [TestConfigs.FreePorts(1)[0]], ["127.0.0.1:9001"])),
+            new Dictionary<string, string?> { [variable] = value });
+
+        Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.EqualTo(2), host.Output);
+        Assert.That(string.Join("\n", host.ErrorLines), Does.Contain(variable).And.Contain(value));
+        AssertNoStackTrace(host);
+    }
+
+    [Test]
+    public async Task Reload_PortAdded_BoundWithinSecondsWhileOpenConnectionKeepsWorking(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var ports = TestConfigs.FreePorts(2);
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [ports[0]], [echo.Target])));
+        await host.WaitForLineAsync("config applied", StartTimeout);
+        using var open = await Sockets.ConnectAsync(ports[0], ct);
+        await EchoOnAsync(open, "before", ct);
+
+        host.RewriteConfig(HostProcess.ConfigJson(HostProcess.AppJson("a", ports, [echo.Target])));
+
+        await host.WaitForPortAsync(ports[1], TimeSpan.FromSeconds(10));
+        Assert.That(await Probe.EchoAsync(ports[1], "new", ct), Is.EqualTo("new"));
+        await EchoOnAsync(open, "after", ct);
+        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+    }
+
+    [Test]
+    public async Task Reload_InvalidConfig_LogsErrorAndOldConfigKeepsServing(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target])));
+        await host.WaitForLineAsync("config applied", StartTimeout);
+        using var open = await Sockets.ConnectAsync(port, ct);
+        await EchoOnAsync(open, "before", ct);
+
+        host.RewriteConfig(InvalidConfig);
+
+        await host.WaitForEventAsync(1002, TimeSpan.FromSeconds(10));
+        Assert.That(host.Lines.Single(l => l.Contains("[1002]", StringComparison.Ordinal)), Does.Contain("fail:").Or.Contain("error"));
+        Assert.That(host.Output, Does.Contain("unknown key \"Targetz\""), "the problems are listed");
+        Assert.That(await Probe.EchoAsync(port, "still", ct), Is.EqualTo("still"));
+        await EchoOnAsync(open, "after", ct);
+        Assert.That(host.CountLines("config applied"), Is.EqualTo(1), "nothing was applied");
+        Assert.That(host.HasExited, Is.False);
+        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+    }
+
+    [Test]
+    public async Task SigTerm_OpenIdleConnection_ResetAfterDrainTimeoutAndExitsZero(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target], drainTimeout: "1s")));
+        await host.WaitForLineAsync("config applied", StartTimeout);
+        using var idle = await Sockets.ConnectAsync(port, ct);
+        await EchoOnAsync(idle, "x", ct);
+        var clock = Stopwatch.StartNew();
+
+        host.Signal(HostProcess.SigTerm);
+
+        Assert.That(await Sockets.ReadEndAsync(idle, ct), Is.EqualTo(SocketError.ConnectionReset), "reset at the drain deadline");
+        Assert.That(await host.WaitForExitAsync(TimeSpan.FromSeconds(10)), Is.Zero, host.Output);
+        Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(0.9)).And.LessThan(TimeSpan.FromSeconds(8)), "drained for about DrainTimeout");
+        Assert.That(host.Lines, Has.Some.Contains("shutdown complete"));
+    }
+
+    [Test]
+    public async Task SigTerm_NoConnections_ExitsZeroPromptly()
+    {
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target], drainTimeout: "30s")));
+        await host.WaitForLineAsync("config applied", StartTimeout);
+        var clock = Stopwatch.StartNew();
+
+        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "nothing to drain, so no wait for DrainTimeout");
+    }
+
+    private static async Task EchoOnAsync(Socket socket, string text, CancellationToken ct)
+    {
+        var bytes = System.Text.Encoding.ASCII.GetBytes(text);
+        await socket.SendAsync(bytes, SocketFlags.None, ct);
+        Assert.That(await Sockets.ReadAsync(socket, bytes.Length, ct), Is.EqualTo(bytes));
+    }
+
+    private static void AssertNoStackTrace(HostProcess host)
+    {
+        Assert.That(host.Lines, Has.None.Contains("   at "), "no stack trace");
+        Assert.That(host.Lines, Has.None.Contains("Unhandled exception"));
+    }
+
+    private static bool Ipv6LoopbackWorks()
+    {
+        try
+        {
+            using var s = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+            s.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
