@@ -27,20 +27,23 @@ internal static class HappyEyeballs
     private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectOneAsync(
         IPAddress address, int port, CancellationToken cancellationToken)
     {
-        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        Socket? socket = null;
         try
         {
+            // Inside the try: socket() itself fails when the process is out of descriptors
+            // (EMFILE), and that is a connect failure like any other.
+            socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             await socket.ConnectAsync(new IPEndPoint(address, port), cancellationToken).ConfigureAwait(false);
             return (socket, SocketError.Success);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
+            socket?.Dispose();
             return (null, e.SocketErrorCode);
         }
         catch (OperationCanceledException)
         {
-            socket.Dispose();
+            socket?.Dispose();
             return (null, SocketError.TimedOut);
         }
     }

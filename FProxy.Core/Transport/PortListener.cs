@@ -66,7 +66,11 @@ internal sealed class PortListener
         return new PortListener(socket, port, route, handler, time, logger);
     }
 
-    public void Start() => _acceptLoop = AcceptLoopAsync();
+    public void Start()
+    {
+        DescriptorReserve.Fill();
+        _acceptLoop = AcceptLoopAsync();
+    }
 
     /// <summary>New connections use <paramref name="route"/>; open ones keep theirs.</summary>
     public void SetRoute(AppRoute route)
@@ -159,6 +163,13 @@ internal sealed class PortListener
         var backoff = MinAcceptBackoff;
         while (Volatile.Read(ref _closed) == 0)
         {
+            if (failures > 0)
+            {
+                // Take the reserve back before accepting: a connection is only accepted when
+                // there is room beyond it, so the runtime keeps its headroom.
+                DescriptorReserve.Fill();
+            }
+
             var result = await accept.AcceptAsync(_socket).ConfigureAwait(false);
             if (result.Succeeded)
             {
@@ -187,8 +198,9 @@ internal sealed class PortListener
                 case SocketError.ConnectionAborted or SocketError.ConnectionReset:
                     continue; // The client gave up while queued: nothing to do.
                 case SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable:
-                    // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued. Back off instead
-                    // of spinning on it, log once per burst.
+                    // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued. Hand the reserve
+                    // to the runtime, back off instead of spinning, log once per burst.
+                    DescriptorReserve.Release();
                     if (failures++ == 0)
                     {
                         TransportLog.AcceptStarved(_logger, Port, result.Error);

@@ -111,6 +111,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
                 SocketError.HostUnreachable => "host unreachable",
                 SocketError.NetworkUnreachable => "network unreachable",
                 SocketError.OperationAborted => "aborted (shutting down)",
+                SocketError.TooManyOpenSockets => "out of file descriptors (EMFILE/ENFILE)",
                 _ => error.ToString(),
             };
 }

@@ -33,7 +33,6 @@ public sealed class AcceptStarvationTests
     private static readonly Dictionary<string, string?> NoDiagnostics = new() { ["DOTNET_EnableDiagnostics"] = "0", ["DOTNET_EnableWriteXorExecute"] = "0" };
 
     [Test]
-    [Explicit("bug: the host often aborts (\"Out of memory.\", SIGABRT, exit 134) while starved: CoreCLR opens /proc/self/status when it starts a thread and fails fast on EMFILE (see the report)")]
     public async Task AcceptLoop_OutOfDescriptors_LogsOnceDoesNotSpinAndServesAgainOnceFreed(CancellationToken ct)
     {
         await using var echo = new EchoServer();
@@ -96,7 +95,6 @@ public sealed class AcceptStarvationTests
     }
 
     [Test]
-    [Explicit("bug: when socket() for the target fails with EMFILE, the client is closed with a FIN and nothing is logged (see the report)")]
     public async Task Connect_TargetSocketOutOfDescriptors_ClientResetAndNoTargetLogged(CancellationToken ct)
     {
         await using var echo = new EchoServer();
@@ -106,14 +104,21 @@ public sealed class AcceptStarvationTests
 
         // One free descriptor: accept() takes it, so socket() for the target fails with EMFILE.
         await LimitDescriptorsAsync(host, port, free: 1);
-        using var client = await Sockets.ConnectAsync(port, ct);
-        var end = await Sockets.ReadEndAsync(client, ct);
-
-        Assert.Multiple(() =>
+        SocketError end;
+        try
         {
-            Assert.That(end, Is.EqualTo(SocketError.ConnectionReset), "DESIGN.md: a client is reset (linger 0) when no target can be reached");
-            Assert.That(host.CountEvent(1201) + host.CountEvent(1213), Is.Positive, $"the failure is logged; output:\n{host.Output}");
-        });
+            using var client = await Sockets.ConnectAsync(port, ct);
+            end = await Sockets.ReadEndAsync(client, ct);
+        }
+        catch (SocketException e)
+        {
+            end = e.SocketErrorCode; // The reset can beat the connect's completion on loopback.
+        }
+
+        Assert.That(end, Is.EqualTo(SocketError.ConnectionReset), "DESIGN.md: a client is reset (linger 0) when no target can be reached");
+        // Console logging is asynchronous: wait for the line rather than expect it already written.
+        await host.WaitForAsync(() => host.CountEvent(1201) > 0, TimeSpan.FromSeconds(10), "the no-target warning (1201)");
+        Assert.That(host.CountEvent(1213), Is.Zero, "a connect failure, not a handler failure");
     }
 
     /// <summary>
