@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace FProxy.Host;
 
 /// <summary>Entry point: environment to options, wiring, signals, exit codes.</summary>
-internal static class Program
+internal static partial class Program
 {
     /// <summary>Exit code for an invalid or missing config or FPROXY_* variable.</summary>
     public const int InvalidConfigExitCode = 2;
@@ -82,7 +82,13 @@ internal static class Program
             return 0;
         }
 
+        var limit = OpenFilesLimit.Raise();
         using var host = Build(settings, dns, config);
+        if (limit is { } l)
+        {
+            LogOpenFiles(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FProxy.Host"), l.After, l.Before);
+        }
+
         await host.RunAsync().ConfigureAwait(false);
         return Environment.ExitCode;
     }
@@ -111,4 +117,8 @@ internal static class Program
         builder.Services.AddHostedService<ProxyService>();
         return builder.Build();
     }
+
+    /// <summary>Each proxied connection holds two descriptors: the limit sets the ceiling.</summary>
+    [LoggerMessage(1401, LogLevel.Information, "open files limit {Limit} (soft limit was {Before}); each connection uses two")]
+    private static partial void LogOpenFiles(ILogger logger, ulong limit, ulong before);
 }
