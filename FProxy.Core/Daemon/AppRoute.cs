@@ -1,5 +1,6 @@
 using FProxy.Balancing;
 using FProxy.Configuration;
+using FProxy.Diagnostics;
 
 namespace FProxy.Daemon;
 
@@ -10,9 +11,10 @@ namespace FProxy.Daemon;
 /// </summary>
 internal sealed class AppRoute
 {
-    public AppRoute(AppConfig config, IStrategy strategy)
+    public AppRoute(AppConfig config, IStrategy strategy, TimeProvider? time = null)
     {
         Config = config;
+        NoTargetLog = new LogLimiter(time ?? TimeProvider.System, TimeSpan.FromSeconds(5));
         Strategy = strategy;
         Targets = [.. config.Targets];
     }
@@ -24,4 +26,7 @@ internal sealed class AppRoute
     public TargetConfig[] Targets { get; }
 
     public IStrategy Strategy { get; }
+
+    /// <summary>Rate limit for "no target reachable": during an outage every client fails.</summary>
+    public LogLimiter NoTargetLog { get; }
 }

@@ -211,7 +211,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
             // An unchanged app keeps its route object, and with it its strategy's state.
             routes[app.Name] = _routes.TryGetValue(app.Name, out var running) && running.Config.Equals(app)
                 ? running
-                : new AppRoute(app, new RoundRobinStrategy());
+                : new AppRoute(app, new RoundRobinStrategy(), _time);
         }
 
         int added = 0, removed = 0, rerouted = 0, rebound = 0;

@@ -16,9 +16,10 @@ internal sealed class ConnectionHandler
     private readonly ObjectPool<DuplexPump> _pumps;
     private readonly ILogger _logger;
 
-    public ConnectionHandler(TargetConnector connector, MemoryPool<byte> memoryPool, ILogger logger)
+    public ConnectionHandler(TargetConnector connector, MemoryPool<byte> memoryPool, ILogger logger, ConnectionBudget? budget = null)
     {
         _connector = connector;
+        Budget = budget ?? ConnectionBudget.Process;
         _logger = logger;
         var pipeOptions = DuplexPump.CreatePipeOptions(memoryPool);
 
@@ -27,9 +28,12 @@ internal sealed class ConnectionHandler
         _pumps = new DefaultObjectPool<DuplexPump>(new PumpPolicy(pipeOptions), maximumRetained: 1024);
     }
 
+    /// <summary>The process's descriptor budget: listeners take a share before each accept.</summary>
+    public ConnectionBudget Budget { get; }
+
     /// <summary>
-    /// Runs the connection to its end. The caller has already counted it in <paramref name="group"/>;
-    /// this method removes it. Never throws: a failing connection must not touch the accept loop.
+    /// Runs the connection to its end. The caller has already counted it in <paramref name="group"/>
+    /// and taken its share of <see cref="Budget"/>; this method gives both back. Never throws: a failing connection must not touch the accept loop.
     /// </summary>
     public async Task HandleAsync(Socket client, int port, ConnectionGroup group)
     {
@@ -45,7 +49,14 @@ internal sealed class ConnectionHandler
             {
                 // Reset at once: the client learns there is no service, no half-open wait.
                 SocketSetup.Reset(client);
-                TransportLog.NoTarget(_logger, route.Name, port, clientEndPoint, connected.Attempts, connected.Failure ?? "no target");
+                if (route.NoTargetLog.ShouldLog(out var suppressed))
+                {
+                    TransportLog.NoTarget(_logger, route.Name, port, clientEndPoint, connected.Attempts, connected.Failure ?? "no target", suppressed);
+                }
+                else
+                {
+                    TransportLog.NoTargetRepeated(_logger, route.Name, port, clientEndPoint, connected.Failure ?? "no target");
+                }
                 return;
             }
 
@@ -76,6 +87,7 @@ internal sealed class ConnectionHandler
         finally
         {
             group.Exit();
+            Budget.Release();
         }
     }
 

@@ -159,58 +159,75 @@ internal sealed class PortListener
         // Let Start() return before the first accept completes inline.
         await Task.Yield();
         using var accept = new SocketOperation();
-        var failures = 0;
+        var budget = _handler.Budget;
+        var starvation = new StarvationLog(_time);
         var backoff = MinAcceptBackoff;
         while (Volatile.Read(ref _closed) == 0)
         {
-            if (failures > 0)
+            if (starvation.Starved)
             {
                 // Take the reserve back before accepting: a connection is only accepted when
                 // there is room beyond it, so the runtime keeps its headroom.
                 DescriptorReserve.Fill();
             }
 
-            var result = await accept.AcceptAsync(_socket).ConfigureAwait(false);
-            if (result.Succeeded)
+            if (!budget.TryAcquire())
             {
-                var client = accept.AcceptSocket!;
-                accept.AcceptSocket = null;
-                if (failures > 0)
+                // At the descriptor budget: leave new clients in the kernel's queue until a
+                // connection ends, rather than run the process out of descriptors.
+                if (starvation.Fail())
                 {
-                    TransportLog.AcceptResumed(_logger, Port, failures);
-                    failures = 0;
-                    backoff = MinAcceptBackoff;
+                    TransportLog.AcceptPaused(_logger, Port, budget.Active, budget.OpenFilesLimit);
                 }
-
-                var group = Volatile.Read(ref _current);
-                group.Enter();
-                _ = _handler.HandleAsync(client, Port, group);
-                continue;
             }
-
-            if (Volatile.Read(ref _closed) != 0 || result.Error == SocketError.OperationAborted)
+            else
             {
-                break;
-            }
-
-            switch (result.Error)
-            {
-                case SocketError.ConnectionAborted or SocketError.ConnectionReset:
-                    continue; // The client gave up while queued: nothing to do.
-                case SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable:
-                    // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued. Hand the reserve
-                    // to the runtime, back off instead of spinning, log once per burst.
-                    DescriptorReserve.Release();
-                    if (failures++ == 0)
+                var result = await accept.AcceptAsync(_socket).ConfigureAwait(false);
+                if (result.Succeeded)
+                {
+                    var client = accept.AcceptSocket!;
+                    accept.AcceptSocket = null;
+                    if (starvation.Starved)
                     {
-                        TransportLog.AcceptStarved(_logger, Port, result.Error);
+                        backoff = MinAcceptBackoff;
+                        if (starvation.Recover(out var failures))
+                        {
+                            TransportLog.AcceptResumed(_logger, Port, failures);
+                        }
                     }
 
+                    var group = Volatile.Read(ref _current);
+                    group.Enter();
+                    _ = _handler.HandleAsync(client, Port, group);
+                    continue;
+                }
+
+                budget.Release();
+                var error = result.Error;
+                if (Volatile.Read(ref _closed) != 0 || error == SocketError.OperationAborted)
+                {
                     break;
-                default:
-                    failures++;
-                    TransportLog.AcceptFailed(_logger, Port, result.Error);
-                    break;
+                }
+
+                switch (error)
+                {
+                    case SocketError.ConnectionAborted or SocketError.ConnectionReset:
+                        continue; // The client gave up while queued: nothing to do.
+                    case SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable:
+                        // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued. Hand the
+                        // reserve to the runtime, back off instead of spinning, log once per burst.
+                        DescriptorReserve.Release();
+                        if (starvation.Fail())
+                        {
+                            TransportLog.AcceptStarved(_logger, Port, error);
+                        }
+
+                        break;
+                    default:
+                        _ = starvation.Fail();
+                        TransportLog.AcceptFailed(_logger, Port, error);
+                        break;
+                }
             }
 
             await Task.Delay(backoff, _time).ConfigureAwait(false);

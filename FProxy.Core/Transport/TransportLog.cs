@@ -11,8 +11,11 @@ internal static partial class TransportLog
     [LoggerMessage(1200, LogLevel.Debug, "{App}: target {Target} unreachable: {Reason}")]
     public static partial void TargetUnreachable(ILogger logger, string app, TargetConfig target, string reason);
 
-    [LoggerMessage(1201, LogLevel.Warning, "{App}: port {Port}: no target reachable for client {Client} after {Attempts} target(s): {Reason}; client reset")]
-    public static partial void NoTarget(ILogger logger, string app, int port, IPEndPoint? client, int attempts, string reason);
+    [LoggerMessage(1201, LogLevel.Warning, "{App}: port {Port}: no target reachable for client {Client} after {Attempts} target(s): {Reason}; client reset ({Suppressed} more such failures since the last report)")]
+    public static partial void NoTarget(ILogger logger, string app, int port, IPEndPoint? client, int attempts, string reason, int suppressed);
+
+    [LoggerMessage(1204, LogLevel.Debug, "{App}: port {Port}: no target reachable for client {Client}: {Reason}; client reset")]
+    public static partial void NoTargetRepeated(ILogger logger, string app, int port, IPEndPoint? client, string reason);
 
     [LoggerMessage(1202, LogLevel.Debug, "{App}: port {Port}: {Client} -> {Target} connected")]
     public static partial void Connected(ILogger logger, string app, int port, IPEndPoint? client, TargetConfig target);
@@ -28,6 +31,9 @@ internal static partial class TransportLog
 
     [LoggerMessage(1212, LogLevel.Error, "port {Port}: accept failed unexpectedly ({Error}); retrying")]
     public static partial void AcceptFailed(ILogger logger, int port, SocketError error);
+
+    [LoggerMessage(1214, LogLevel.Warning, "port {Port}: {Active} connections in use, the open files limit ({Limit}) allows no more: pausing accepts until one ends (out of file descriptors budget)")]
+    public static partial void AcceptPaused(ILogger logger, int port, int active, long limit);
 
     [LoggerMessage(1213, LogLevel.Error, "{App}: port {Port}: connection handler failed")]
     public static partial void HandlerFailed(ILogger logger, string app, int port, Exception exception);

@@ -98,4 +98,45 @@ public sealed class PortListenerTests
         var v6 = new IPEndPoint(IPAddress.IPv6Loopback, 1);
         Assert.That(SocketSetup.Normalize(v6), Is.EqualTo(v6));
     }
+
+    [Test]
+    public async Task AcceptLoop_AtConnectionBudget_QueuesClientsUntilOneEnds(CancellationToken ct)
+    {
+        await using var echo = new FProxy.Tests.Infrastructure.EchoServer();
+        var handler = new ConnectionHandler(
+            new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
+            new PinnedBlockMemoryPool(), NullLogger.Instance, new ConnectionBudget(2));
+        var port = Sockets.UnusedPort();
+        var route = new AppRoute(App("a", [port], echo.Target), new RoundRobinStrategy());
+        var listener = PortListener.Bind(port, route, handler, TimeProvider.System, NullLogger.Instance);
+        listener.Start();
+        try
+        {
+            using var first = await Sockets.ConnectAsync(port, ct);
+            using var second = await Sockets.ConnectAsync(port, ct);
+            Assert.That(await Echo(first, ct), Is.True);
+            Assert.That(await Echo(second, ct), Is.True);
+
+            using var third = await Sockets.ConnectAsync(port, ct); // Handshake done by the kernel: queued.
+            await third.SendAsync("3"u8.ToArray(), SocketFlags.None, ct);
+            var reply = Sockets.ReadAsync(third, 1, ct);
+            await Task.WhenAny(reply, Task.Delay(300, ct));
+            Assert.That(reply.IsCompleted, Is.False, "over the budget: not served yet");
+            Assert.That(handler.Budget.Active, Is.EqualTo(2));
+
+            first.Shutdown(SocketShutdown.Send);
+            await Sockets.ReadEndAsync(first, ct);
+            Assert.That(await reply, Is.EqualTo("3"u8.ToArray()), "served once a connection ended");
+        }
+        finally
+        {
+            listener.Close();
+        }
+    }
+
+    private static async Task<bool> Echo(Socket socket, CancellationToken ct)
+    {
+        await socket.SendAsync("e"u8.ToArray(), SocketFlags.None, ct);
+        return (await Sockets.ReadAsync(socket, 1, ct)).Length == 1;
+    }
 }
