@@ -41,7 +41,11 @@ internal sealed class ConnectionHandler
         try
         {
             var keepAlive = route.Config.KeepAlive;
-            SocketSetup.ConfigureConnection(client, keepAlive);
+            if (!OperatingSystem.IsLinux())
+            {
+                // Linux hands these down from the listening socket (PortListener.Bind).
+                SocketSetup.ConfigureConnection(client, keepAlive);
+            }
             var clientEndPoint = SocketSetup.Normalize(client.RemoteEndPoint);
             var context = new StrategyContext(route.Targets.Length, clientEndPoint, port);
             var connected = await _connector.ConnectAsync(route, context, group.AbortToken).ConfigureAwait(false);

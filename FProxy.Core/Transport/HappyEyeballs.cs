@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.ObjectPool;
 
 namespace FProxy.Transport;
 
@@ -13,6 +14,9 @@ internal static class HappyEyeballs
 {
     /// <summary>RFC 8305 section 5 recommends 250 ms between attempts.</summary>
     public static readonly TimeSpan Stagger = TimeSpan.FromMilliseconds(250);
+
+    private static readonly ObjectPool<SocketOperation> Operations =
+        new DefaultObjectPool<SocketOperation>(new DefaultPooledObjectPolicy<SocketOperation>(), 256);
 
     /// <summary>Connects or returns the last error. Never throws for network failures.</summary>
     public static ValueTask<(Socket? Socket, SocketError Error)> ConnectAsync(
@@ -27,25 +31,44 @@ internal static class HappyEyeballs
     private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectOneAsync(
         IPAddress address, int port, CancellationToken cancellationToken)
     {
-        Socket? socket = null;
+        Socket socket;
         try
         {
-            // Inside the try: socket() itself fails when the process is out of descriptors
-            // (EMFILE), and that is a connect failure like any other.
             socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            await socket.ConnectAsync(new IPEndPoint(address, port), cancellationToken).ConfigureAwait(false);
-            return (socket, SocketError.Success);
         }
         catch (SocketException e)
         {
-            socket?.Dispose();
+            // socket() itself fails when the process is out of descriptors (EMFILE): a connect
+            // failure like any other.
             return (null, e.SocketErrorCode);
         }
-        catch (OperationCanceledException)
+
+        // A pooled operation rather than Socket.ConnectAsync, which builds a new
+        // SocketAsyncEventArgs for every fresh socket; cancellation closes the socket, which
+        // ends the pending connect.
+        var operation = Operations.Get();
+        SocketResult result;
+        using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
         {
-            socket?.Dispose();
-            return (null, SocketError.TimedOut);
+            try
+            {
+                result = await operation.ConnectAsync(socket, new IPEndPoint(address, port)).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                result = new SocketResult(0, SocketError.OperationAborted); // Cancelled before it started.
+            }
         }
+
+        operation.ReleaseBuffers();
+        Operations.Return(operation);
+        if (result.Succeeded && !cancellationToken.IsCancellationRequested)
+        {
+            return (socket, SocketError.Success);
+        }
+
+        socket.Dispose();
+        return (null, cancellationToken.IsCancellationRequested ? SocketError.TimedOut : result.Error);
     }
 
     private static async ValueTask<(Socket? Socket, SocketError Error)> RaceAsync(

@@ -63,6 +63,16 @@ internal sealed class PortListener
     {
         var config = route.Config;
         var socket = config.Bind is { } address ? Open(address, port, config.Backlog) : OpenDefault(port, config.Backlog);
+        try
+        {
+            SocketSetup.ConfigureConnection(socket, config.KeepAlive);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
         return new PortListener(socket, port, route, handler, time, logger);
     }
 
@@ -75,6 +85,21 @@ internal sealed class PortListener
     /// <summary>New connections use <paramref name="route"/>; open ones keep theirs.</summary>
     public void SetRoute(AppRoute route)
     {
+        if (!route.Config.KeepAlive.Equals(Route.Config.KeepAlive))
+        {
+            // Accepted sockets inherit TCP_NODELAY and keepalive from the listening socket, which
+            // saves five setsockopt calls per connection. Connections already waiting in the
+            // accept queue keep the settings they were created with.
+            try
+            {
+                SocketSetup.ConfigureConnection(_socket, route.Config.KeepAlive);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closing concurrently: nothing will be accepted any more.
+            }
+        }
+
         var group = new ConnectionGroup(route, _time);
         lock (_groups)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
@@ -59,6 +60,14 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         return Complete(socket.SendAsync(this));
     }
 
+    public ValueTask<SocketResult> ConnectAsync(Socket socket, EndPoint remote)
+    {
+        ClearBufferList();
+        SetBuffer(null, 0, 0);
+        RemoteEndPoint = remote;
+        return Complete(socket.ConnectAsync(this));
+    }
+
     public ValueTask<SocketResult> AcceptAsync(Socket listener)
     {
         ClearBufferList();
@@ -73,6 +82,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         ClearBufferList();
         SetBuffer(null, 0, 0);
         AcceptSocket = null;
+        RemoteEndPoint = null;
     }
 
     protected override void OnCompleted(SocketAsyncEventArgs e) =>

@@ -40,16 +40,19 @@ internal static class SocketSetup
         return BitConverter.ToInt32(value) != 0;
     }
 
-    /// <summary>TCP_NODELAY and keepalive, for both the client and the target socket.</summary>
+    /// <summary>
+    /// TCP_NODELAY and keepalive: set on target sockets, and on listening sockets, whose accepted
+    /// sockets inherit them (Linux copies the listener's TCP settings into each child socket).
+    /// </summary>
     public static void ConfigureConnection(Socket socket, KeepAliveConfig keepAlive)
     {
         socket.NoDelay = true;
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, keepAlive.Enabled);
         if (!keepAlive.Enabled)
         {
             return;
         }
 
-        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
         socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Seconds(keepAlive.Idle));
         socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Seconds(keepAlive.Interval));
         socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, keepAlive.Count);

@@ -139,4 +139,29 @@ public sealed class PortListenerTests
         await socket.SendAsync("e"u8.ToArray(), SocketFlags.None, ct);
         return (await Sockets.ReadAsync(socket, 1, ct)).Length == 1;
     }
+
+    [Test]
+    public async Task AcceptedSocket_InheritsNoDelayAndKeepAliveFromListener(CancellationToken ct)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Ignore("the inheritance of TCP options by accepted sockets is what Linux does");
+        }
+
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        SocketSetup.ConfigureConnection(listener, new FProxy.Configuration.KeepAliveConfig(true, TimeSpan.FromSeconds(77), TimeSpan.FromSeconds(7), 3));
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        using var client = await Sockets.ConnectAsync((IPEndPoint)listener.LocalEndPoint!, ct);
+        using var accepted = await listener.AcceptAsync(ct);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(accepted.NoDelay, Is.True);
+            Assert.That(accepted.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive), Is.Not.EqualTo(0));
+            Assert.That(accepted.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime), Is.EqualTo(77));
+            Assert.That(accepted.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval), Is.EqualTo(7));
+            Assert.That(accepted.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount), Is.EqualTo(3));
+        });
+    }
 }
