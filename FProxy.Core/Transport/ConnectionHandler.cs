@@ -73,6 +73,11 @@ internal sealed class ConnectionHandler
                 result = await pump.RunAsync(client, target).ConfigureAwait(false);
             }
 
+            if (pump.Failure is { } failure)
+            {
+                TransportLog.HandlerFailed(_logger, route.Name, port, failure);
+            }
+
             _pumps.Return(pump);
             TransportLog.Closed(_logger, route.Name, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
         }

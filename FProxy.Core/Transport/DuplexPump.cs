@@ -94,8 +94,18 @@ internal sealed class DuplexPump
     public void Reset()
     {
         _end = -1;
+        Failure = null;
         _upstream.Reset();
         _downstream.Reset();
+    }
+
+    /// <summary>The unexpected exception that ended the last run, if any (the handler logs it).</summary>
+    public Exception? Failure { get; private set; }
+
+    internal void OnLoopFailed(Exception exception)
+    {
+        Failure ??= exception;
+        End(PumpEnd.Aborted);
     }
 
     internal void OnReceiveFailed(bool fromClient, SocketError error)

@@ -50,79 +50,99 @@ internal sealed class PumpDirection
         _to = null!;
     }
 
+    /// <summary>Socket to pipe. Never throws: a failure of any kind ends the connection with resets.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReceiveLoopAsync()
     {
         var writer = _pipe.Writer;
         var mayHaveMore = false;
-        while (true)
+        try
         {
-            if (!mayHaveMore)
+            while (true)
             {
-                var ready = await _receive.ReceiveAsync(_from, Memory<byte>.Empty).ConfigureAwait(false);
-                if (!ready.Succeeded)
+                if (!mayHaveMore)
                 {
-                    _owner.OnReceiveFailed(_fromClient, ready.Error);
+                    var ready = await _receive.ReceiveAsync(_from, Memory<byte>.Empty).ConfigureAwait(false);
+                    if (!ready.Succeeded)
+                    {
+                        _owner.OnReceiveFailed(_fromClient, ready.Error);
+                        break;
+                    }
+                }
+
+                var memory = writer.GetMemory();
+                var result = await _receive.ReceiveAsync(_from, memory).ConfigureAwait(false);
+                if (!result.Succeeded)
+                {
+                    _owner.OnReceiveFailed(_fromClient, result.Error);
                     break;
                 }
-            }
 
-            var memory = writer.GetMemory();
-            var result = await _receive.ReceiveAsync(_from, memory).ConfigureAwait(false);
-            if (!result.Succeeded)
-            {
-                _owner.OnReceiveFailed(_fromClient, result.Error);
-                break;
-            }
+                if (result.BytesTransferred == 0)
+                {
+                    break; // FIN: the send loop finishes what is buffered, then half-closes.
+                }
 
-            if (result.BytesTransferred == 0)
-            {
-                break; // FIN: the send loop finishes what is buffered, then half-closes.
+                // A full buffer suggests more is queued: skip the zero-byte wait for the next read.
+                mayHaveMore = result.BytesTransferred == memory.Length;
+                Bytes += result.BytesTransferred;
+                writer.Advance(result.BytesTransferred);
+                var flush = await writer.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break; // The send loop ended (its socket failed): nothing more to forward.
+                }
             }
-
-            // A full buffer suggests more is queued: skip the zero-byte wait for the next read.
-            mayHaveMore = result.BytesTransferred == memory.Length;
-            Bytes += result.BytesTransferred;
-            writer.Advance(result.BytesTransferred);
-            var flush = await writer.FlushAsync().ConfigureAwait(false);
-            if (flush.IsCompleted || flush.IsCanceled)
-            {
-                break; // The send loop ended (its socket failed): nothing more to forward.
-            }
+        }
+#pragma warning disable CA1031 // A bug here must end this connection (with resets), never leak its buffers or hang its other loops.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _owner.OnLoopFailed(e);
         }
 
         await writer.CompleteAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Pipe to socket. Never throws: a failure of any kind ends the connection with resets.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendLoopAsync()
     {
         var reader = _pipe.Reader;
-        while (true)
+        try
         {
-            var read = await reader.ReadAsync().ConfigureAwait(false);
-            var buffer = read.Buffer;
-            if (!buffer.IsEmpty && !_owner.IsAborted)
+            while (true)
             {
-                var sent = await _send.SendAsync(_to, buffer).ConfigureAwait(false);
-                if (!sent.Succeeded)
+                var read = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = read.Buffer;
+                if (!buffer.IsEmpty && !_owner.IsAborted)
                 {
-                    reader.AdvanceTo(buffer.End);
-                    _owner.OnSendFailed(_fromClient, sent.Error);
+                    var sent = await _send.SendAsync(_to, buffer).ConfigureAwait(false);
+                    if (!sent.Succeeded)
+                    {
+                        reader.AdvanceTo(buffer.End);
+                        _owner.OnSendFailed(_fromClient, sent.Error);
+                        break;
+                    }
+                }
+
+                reader.AdvanceTo(buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    if (!_owner.IsAborted)
+                    {
+                        SocketSetup.TryShutdownSend(_to);
+                    }
+
                     break;
                 }
             }
-
-            reader.AdvanceTo(buffer.End);
-            if (read.IsCompleted || read.IsCanceled)
-            {
-                if (!_owner.IsAborted)
-                {
-                    SocketSetup.TryShutdownSend(_to);
-                }
-
-                break;
-            }
+        }
+#pragma warning disable CA1031 // As in ReceiveLoopAsync.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _owner.OnLoopFailed(e);
         }
 
         await reader.CompleteAsync().ConfigureAwait(false);

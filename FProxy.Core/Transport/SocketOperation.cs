@@ -28,7 +28,18 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
     {
         ClearBufferList();
         SetBuffer(buffer);
-        return Complete(socket.ReceiveAsync(this));
+        bool pending;
+        try
+        {
+            pending = socket.ReceiveAsync(this);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by another direction's reset or a drain: a value, like any socket error.
+            return new ValueTask<SocketResult>(new SocketResult(0, SocketError.OperationAborted));
+        }
+
+        return Complete(pending);
     }
 
     /// <summary>Sends the whole sequence in one gather call.</summary>
@@ -57,7 +68,18 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
             BufferList = _bufferList;
         }
 
-        return Complete(socket.SendAsync(this));
+        bool pending;
+        try
+        {
+            pending = socket.SendAsync(this);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by another direction's reset or a drain: a value, like any socket error.
+            return new ValueTask<SocketResult>(new SocketResult(0, SocketError.OperationAborted));
+        }
+
+        return Complete(pending);
     }
 
     public ValueTask<SocketResult> ConnectAsync(Socket socket, EndPoint remote)
@@ -65,7 +87,18 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         ClearBufferList();
         SetBuffer(null, 0, 0);
         RemoteEndPoint = remote;
-        return Complete(socket.ConnectAsync(this));
+        bool pending;
+        try
+        {
+            pending = socket.ConnectAsync(this);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by another direction's reset or a drain: a value, like any socket error.
+            return new ValueTask<SocketResult>(new SocketResult(0, SocketError.OperationAborted));
+        }
+
+        return Complete(pending);
     }
 
     public ValueTask<SocketResult> AcceptAsync(Socket listener)
@@ -73,7 +106,18 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         ClearBufferList();
         SetBuffer(null, 0, 0);
         AcceptSocket = null;
-        return Complete(listener.AcceptAsync(this));
+        bool pending;
+        try
+        {
+            pending = listener.AcceptAsync(this);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed by another direction's reset or a drain: a value, like any socket error.
+            return new ValueTask<SocketResult>(new SocketResult(0, SocketError.OperationAborted));
+        }
+
+        return Complete(pending);
     }
 
     /// <summary>Releases references to buffers so a pooled operation holds no memory while idle.</summary>
