@@ -23,6 +23,7 @@ internal static class TestConfigs
         return new TargetConfig(host, int.Parse(text[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Distinct free loopback ports (bound then released; fine for tests that bind at once).</summary>
-    public static int[] FreePorts(int count) => [.. Enumerable.Range(0, count).Select(_ => Sockets.UnusedPort()).Distinct()];
+    /// <summary>Free loopback ports, distinct from every other port handed out in this test run.</summary>
+    public static int[] FreePorts(int count) => TestPorts.Take(count);
+
 }
