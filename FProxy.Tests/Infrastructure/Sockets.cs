@@ -66,6 +66,23 @@ internal static class Sockets
         }
     }
 
+    /// <summary>
+    /// Connects and waits for the end of the stream. A proxy that resets at once can beat the
+    /// connect's own completion on loopback, so a reset during connect counts as the end too.
+    /// </summary>
+    public static async Task<SocketError> ConnectAndReadEndAsync(int port, CancellationToken ct = default)
+    {
+        try
+        {
+            using var socket = await ConnectAsync(port, ct);
+            return await ReadEndAsync(socket, ct);
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return e.SocketErrorCode;
+        }
+    }
+
     /// <summary>A loopback port nobody listens on, never handed out before in this test run.</summary>
     public static int UnusedPort() => TestPorts.Take(1)[0];
 

@@ -129,8 +129,7 @@ public sealed class TargetConnectorTests
         await daemon.ApplyAsync(Config(app), ct);
 
         var watch = Stopwatch.StartNew();
-        using var client = await Sockets.ConnectAsync(ports[0], ct);
-        var end = await Sockets.ReadEndAsync(client, ct);
+        var end = await Sockets.ConnectAndReadEndAsync(ports[0], ct);
 
         Assert.That(end, Is.EqualTo(SocketError.ConnectionReset), "the client is reset, not closed");
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "within ConnectTimeout");
