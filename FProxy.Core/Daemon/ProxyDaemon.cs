@@ -25,6 +25,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
     private readonly ConnectionHandler _handler;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<int, PortSlot> _slots = [];
+    private readonly Lock _sync = new(); // Guards _slots, _drains and _draining against readers off the gate.
     private readonly List<Task> _drains = [];
     private readonly HashSet<PortListener> _draining = [];
     private Dictionary<string, AppRoute> _routes = new(StringComparer.Ordinal);
@@ -76,7 +77,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
     {
         get
         {
-            lock (_drains)
+            lock (_sync)
             {
                 return _slots.Values.Sum(static s => s.Listener?.ActiveConnections ?? 0) + _draining.Sum(static l => l.ActiveConnections);
             }
@@ -92,7 +93,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
     {
         get
         {
-            lock (_drains)
+            lock (_sync)
             {
                 return [.. _slots.Values.Where(static s => s.Listener is not null).Select(static s => s.Port).Order()];
             }
@@ -162,7 +163,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
                 }
             }
 
-            lock (_drains)
+            lock (_sync)
             {
                 _slots.Clear();
             }
@@ -173,7 +174,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
         }
 
         Task[] drains;
-        lock (_drains)
+        lock (_sync)
         {
             drains = [.. _drains];
         }
@@ -197,7 +198,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
     /// <summary>The listener of <paramref name="port"/>, for tests and diagnostics.</summary>
     internal PortListener? GetListener(int port)
     {
-        lock (_drains)
+        lock (_sync)
         {
             return _slots.TryGetValue(port, out var slot) ? slot.Listener : null;
         }
@@ -226,7 +227,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
                     break;
                 case PortChangeKind.Added:
                     var slot = new PortSlot(change.Port, route!);
-                    lock (_drains)
+                    lock (_sync)
                     {
                         _slots[change.Port] = slot;
                     }
@@ -286,7 +287,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
     {
         slot.Removed = true;
         slot.Retry?.Cancel();
-        lock (_drains)
+        lock (_sync)
         {
             _slots.Remove(slot.Port);
         }
@@ -330,7 +331,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
 
         var old = slot.Listener;
         listener.Start();
-        lock (_drains)
+        lock (_sync)
         {
             slot.Listener = listener;
         }
@@ -392,7 +393,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
             DaemonLog.PortDraining(_logger, app, listener.Port, active, (long)listener.Route.Config.DrainTimeout.TotalMilliseconds);
         }
 
-        lock (_drains)
+        lock (_sync)
         {
             _draining.Add(listener);
         }
@@ -403,7 +404,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
     private async Task DrainAsync(PortListener listener)
     {
         var reset = await listener.CloseAndDrainAsync().ConfigureAwait(false);
-        lock (_drains)
+        lock (_sync)
         {
             _draining.Remove(listener);
         }
@@ -416,7 +417,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
 
     private void Track(Task task)
     {
-        lock (_drains)
+        lock (_sync)
         {
             _drains.RemoveAll(static t => t.IsCompleted);
             _drains.Add(task);

@@ -33,7 +33,8 @@ internal sealed class ConnectionHandler
 
     /// <summary>
     /// Runs the connection to its end. The caller has already counted it in <paramref name="group"/>
-    /// and taken its share of <see cref="Budget"/>; this method gives both back. Never throws: a failing connection must not touch the accept loop.
+    /// and taken its share of <see cref="Budget"/>; this method gives both back. Never throws: a
+    /// failing connection must not touch the accept loop.
     /// </summary>
     public async Task HandleAsync(Socket client, int port, ConnectionGroup group)
     {
@@ -46,6 +47,7 @@ internal sealed class ConnectionHandler
                 // Linux hands these down from the listening socket (PortListener.Bind).
                 SocketSetup.ConfigureConnection(client, keepAlive);
             }
+
             var clientEndPoint = SocketSetup.Normalize(client.RemoteEndPoint);
             var context = new StrategyContext(route.Targets.Length, clientEndPoint, port);
             var connected = await _connector.ConnectAsync(route, context, group.AbortToken).ConfigureAwait(false);
@@ -61,10 +63,22 @@ internal sealed class ConnectionHandler
                 {
                     TransportLog.NoTargetRepeated(_logger, route.Name, port, clientEndPoint, connected.Failure ?? "no target");
                 }
+
                 return;
             }
 
-            SocketSetup.ConfigureConnection(target, keepAlive);
+            try
+            {
+                SocketSetup.ConfigureConnection(target, keepAlive);
+            }
+            catch (SocketException)
+            {
+                // The target reset right after accepting: as if it had refused.
+                target.Dispose();
+                SocketSetup.Reset(client);
+                return;
+            }
+
             TransportLog.Connected(_logger, route.Name, port, clientEndPoint, connected.Target!);
             var pump = _pumps.Get();
             PumpResult result;
@@ -84,7 +98,7 @@ internal sealed class ConnectionHandler
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client vanished while we set it up (options on a reset socket fail).
-            client.Dispose();
+            SocketSetup.Reset(client);
         }
 #pragma warning disable CA1031 // A bug in one connection must never take the listener down; it is logged.
         catch (Exception e)

@@ -20,6 +20,7 @@ internal sealed class PortListener
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly List<ConnectionGroup> _groups = [];
+    private readonly CancellationTokenSource _closing = new();
     private ConnectionGroup _current;
     private Task _acceptLoop = Task.CompletedTask;
     private int _closed;
@@ -136,6 +137,7 @@ internal sealed class PortListener
         if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
             _socket.Dispose();
+            _closing.Cancel(); // Wakes an accept loop that is backing off.
         }
     }
 
@@ -255,7 +257,15 @@ internal sealed class PortListener
                 }
             }
 
-            await Task.Delay(backoff, _time).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(backoff, _time, _closing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
         }
     }
