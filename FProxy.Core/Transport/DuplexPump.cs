@@ -17,6 +17,7 @@ internal sealed class DuplexPump
     private Socket? _client;
     private Socket? _target;
     private int _end = -1;
+    private int _sendsDone;
 
     public DuplexPump(PipeOptions pipeOptions)
     {
@@ -62,6 +63,7 @@ internal sealed class DuplexPump
             return new PumpResult(0, 0, PumpEnd.Aborted);
         }
 
+        _sendsDone = 0;
         _upstream.Start(client, target);
         _downstream.Start(target, client);
 
@@ -101,6 +103,9 @@ internal sealed class DuplexPump
 
     /// <summary>The unexpected exception that ended the last run, if any (the handler logs it).</summary>
     public Exception? Failure { get; private set; }
+
+    /// <summary>A direction forwarded its FIN's data; returns how many directions have.</summary>
+    internal int OnSendDone() => Interlocked.Increment(ref _sendsDone);
 
     internal void OnLoopFailed(Exception exception)
     {
