@@ -23,7 +23,7 @@ internal sealed class ConnectionHandler
         _logger = logger;
         var pipeOptions = DuplexPump.CreatePipeOptions(memoryPool);
 
-        // Pooled: building a pump (two pipes, four SocketAsyncEventArgs) costs ~2.7 KB and ~2.7 us;
+        // Pooled: building a pump (two pipes, two SocketAsyncEventArgs) costs ~1.6 KB and ~1.7 us;
         // a pooled one 0 B and ~0.2 us (PumpPoolingBenchmarks, docs/benchmarks.md).
         _pumps = new DefaultObjectPool<DuplexPump>(new PumpPolicy(pipeOptions), maximumRetained: 1024);
     }

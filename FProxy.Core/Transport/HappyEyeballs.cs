@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.ObjectPool;
 
 namespace FProxy.Transport;
 
@@ -15,8 +14,6 @@ internal static class HappyEyeballs
     /// <summary>RFC 8305 section 5 recommends 250 ms between attempts.</summary>
     public static readonly TimeSpan Stagger = TimeSpan.FromMilliseconds(250);
 
-    private static readonly ObjectPool<SocketOperation> Operations =
-        new DefaultObjectPool<SocketOperation>(new DefaultPooledObjectPolicy<SocketOperation>(), 256);
 
     /// <summary>Connects or returns the last error. Never throws for network failures.</summary>
     public static ValueTask<(Socket? Socket, SocketError Error)> ConnectAsync(
@@ -46,7 +43,7 @@ internal static class HappyEyeballs
         // A pooled operation rather than Socket.ConnectAsync, which builds a new
         // SocketAsyncEventArgs for every fresh socket; cancellation closes the socket, which
         // ends the pending connect.
-        var operation = Operations.Get();
+        var operation = SocketOperation.Rent();
         SocketResult result;
         using (cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket))
         {
@@ -60,8 +57,7 @@ internal static class HappyEyeballs
             }
         }
 
-        operation.ReleaseBuffers();
-        Operations.Return(operation);
+        SocketOperation.Return(operation);
         if (result.Succeeded && !cancellationToken.IsCancellationRequested)
         {
             return (socket, SocketError.Success);

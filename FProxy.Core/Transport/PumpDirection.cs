@@ -14,7 +14,6 @@ internal sealed class PumpDirection
 {
     private readonly Pipe _pipe;
     private readonly SocketOperation _receive = new();
-    private readonly SocketOperation _send = new();
     private readonly DuplexPump _owner;
     private readonly bool _fromClient;
     private Socket _from = null!;
@@ -45,7 +44,6 @@ internal sealed class PumpDirection
         _pipe.Reader.Complete();
         _pipe.Reset();
         _receive.ReleaseBuffers();
-        _send.ReleaseBuffers();
         _from = null!;
         _to = null!;
     }
@@ -117,7 +115,9 @@ internal sealed class PumpDirection
                 var buffer = read.Buffer;
                 if (!buffer.IsEmpty && !_owner.IsAborted)
                 {
-                    var sent = await _send.SendAsync(_to, buffer).ConfigureAwait(false);
+                    var send = SocketOperation.Rent();
+                    var sent = await send.SendAsync(_to, buffer).ConfigureAwait(false);
+                    SocketOperation.Return(send);
                     if (!sent.Succeeded)
                     {
                         reader.AdvanceTo(buffer.End);

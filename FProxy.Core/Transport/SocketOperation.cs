@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
+using Microsoft.Extensions.ObjectPool;
 
 namespace FProxy.Transport;
 
@@ -13,8 +14,12 @@ namespace FProxy.Transport;
 /// </summary>
 internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<SocketResult>
 {
-    private readonly List<ArraySegment<byte>> _bufferList = new(4);
+    private List<ArraySegment<byte>>? _bufferList; // Only gather sends need one: made on first use.
     private ManualResetValueTaskSourceCore<SocketResult> _source;
+
+    /// <summary>Operations for short-lived uses (a send, a connect), shared by all connections.</summary>
+    private static readonly ObjectPool<SocketOperation> Shared =
+        new DefaultObjectPool<SocketOperation>(new DefaultPooledObjectPolicy<SocketOperation>(), 1024);
 
     public SocketOperation()
         : base(unsafeSuppressExecutionContextFlow: true)
@@ -22,6 +27,20 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         // Continuations run where the socket completes (inline on the epoll thread when
         // DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1): see ConnectLatencyBenchmarks.
         _source.RunContinuationsAsynchronously = false;
+    }
+
+    /// <summary>
+    /// An operation from the shared pool, for a use that ends quickly: sends nearly always complete
+    /// at once, so an idle connection need not own one (about 0.6 KB each, measured per idle
+    /// connection). Give it back with <see cref="Return"/> once the operation completed.
+    /// </summary>
+    public static SocketOperation Rent() => Shared.Get();
+
+    /// <summary>Returns a completed operation to the shared pool, holding no buffer or endpoint.</summary>
+    public static void Return(SocketOperation operation)
+    {
+        operation.ReleaseBuffers();
+        Shared.Return(operation);
     }
 
     public ValueTask<SocketResult> ReceiveAsync(Socket socket, Memory<byte> buffer)
@@ -53,6 +72,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         else
         {
             SetBuffer(null, 0, 0);
+            _bufferList ??= new List<ArraySegment<byte>>(4);
             _bufferList.Clear();
             foreach (var segment in buffers)
             {
@@ -147,7 +167,7 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
         if (BufferList is not null)
         {
             BufferList = null;
-            _bufferList.Clear();
+            _bufferList?.Clear();
         }
     }
 
