@@ -97,7 +97,7 @@ internal sealed class BalancerCommand(ToolConsole console)
 
         var report = stats.Snapshot(options.Address.ToString(), System.Diagnostics.Stopwatch.GetElapsedTime(start));
         console.Ansi.Write(table);
-        console.Ansi.Write(LoadReportView.Table(report, problem is null ? "balancer" : "balancer (stopped at the first mismatch)"));
+        LoadReportView.Write(console, report, problem is null ? "balancer" : "balancer (stopped at the first mismatch)");
         if (problem is not null)
         {
             console.Fail(problem);

@@ -79,7 +79,7 @@ internal sealed class SimulateCommand(ToolConsole console)
             {
                 while (!run.IsCompleted)
                 {
-                    context.UpdateTarget(LoadReportView.Table(stats.Snapshot(options.Address.ToString(), Stopwatch.GetElapsedTime(start)), "simulate (running)"));
+                    context.UpdateTarget(LoadReportView.Live(stats.Snapshot(options.Address.ToString(), Stopwatch.GetElapsedTime(start)), "simulate (running)"));
                     context.Refresh();
                     await Task.WhenAny(run, Task.Delay(250, CancellationToken.None)).ConfigureAwait(false);
                 }
@@ -94,7 +94,7 @@ internal sealed class SimulateCommand(ToolConsole console)
         }
         else
         {
-            console.Ansi.Write(LoadReportView.Table(report, "simulate"));
+            LoadReportView.Write(console, report, "simulate");
         }
 
         if (report.Failed > 0)

@@ -10,7 +10,19 @@ namespace FProxy.FTest.Reports;
 /// <summary>A <see cref="LoadReport"/> as a table (terminal and plain text) or as JSON (scripts).</summary>
 internal static class LoadReportView
 {
-    public static IRenderable Table(LoadReport report, string title)
+    /// <summary>The final report: summary lines as plain text (never wrapped), then the latency table.</summary>
+    public static void Write(Cli.ToolConsole console, LoadReport report, string title)
+    {
+        console.Out.WriteLine(title + ": " + Summary(report));
+        console.Out.WriteLine(ErrorLine(report));
+        console.Ansi.Write(LatencyTable(report));
+    }
+
+    /// <summary>The report as one renderable, for live displays.</summary>
+    public static IRenderable Live(LoadReport report, string title) =>
+        new Rows(new Text(title + ": " + Summary(report)), new Text(ErrorLine(report)), LatencyTable(report));
+
+    private static Table LatencyTable(LoadReport report)
     {
         var table = new Table { Border = TableBorder.Simple }
             .AddColumn("")
@@ -20,10 +32,7 @@ internal static class LoadReportView
             .AddColumn(new TableColumn("max").RightAligned());
         AddLatency(table, "dial", report.Dial);
         AddLatency(table, "response", report.Response);
-        return new Rows(
-            new Text(title + ": " + Summary(report)),
-            new Text(ErrorLine(report)),
-            table);
+        return table;
     }
 
     public static string Summary(LoadReport report) => string.Create(
