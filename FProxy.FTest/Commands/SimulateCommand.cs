@@ -75,7 +75,8 @@ internal sealed class SimulateCommand(ToolConsole console)
         var live = console.Live && !options.Json;
         if (live)
         {
-            await console.Ansi.Live(new Text("starting")).StartAsync(async context =>
+            // Cleared at the end: the final report follows.
+            await console.Ansi.Live(new Text("starting")).AutoClear(true).StartAsync(async context =>
             {
                 while (!run.IsCompleted)
                 {

@@ -44,17 +44,21 @@ internal sealed class WatchCommand(ToolConsole console)
         var loop = LoopAsync(endPoint, options, availability, start, live: console.Live, ct);
         if (console.Live)
         {
-            await console.Ansi.Live(new Text("starting")).StartAsync(async context =>
+            // Cleared at the end: every failure and the summary follow as plain lines.
+            await console.Ansi.Live(new Text("starting")).AutoClear(true).StartAsync(async context =>
             {
                 while (!loop.IsCompleted)
                 {
-                    context.UpdateTarget(View(options, availability, start, running: true));
+                    context.UpdateTarget(View(options, availability, start));
                     context.Refresh();
                     await Task.WhenAny(loop, Task.Delay(200, CancellationToken.None)).ConfigureAwait(false);
                 }
 
-                context.UpdateTarget(View(options, availability, start, running: false));
             }).ConfigureAwait(false);
+            foreach (var failure in availability.RecentFailures(int.MaxValue))
+            {
+                console.Out.WriteLine(failure.ToString());
+            }
         }
 
         await loop.ConfigureAwait(false);
@@ -114,10 +118,10 @@ internal sealed class WatchCommand(ToolConsole console)
         }
     }
 
-    private static IRenderable View(WatchOptions options, Availability availability, long start, bool running)
+    private static IRenderable View(WatchOptions options, Availability availability, long start)
     {
         var now = Stopwatch.GetTimestamp();
-        var state = running ? $"watching {options.Address} for {Durations.Format(options.Duration)}" : $"watched {options.Address}";
+        var state = $"watching {options.Address} for {Durations.Format(options.Duration)}";
         var rate = availability.Failed == 0 ? $"[green]{availability.Rate()}[/]" : $"[red]{availability.Rate()}[/]";
         var rows = new List<IRenderable>
         {
