@@ -29,22 +29,31 @@ internal static class FTestCli
     public static async Task<int> RunAsync(string[] args, ToolConsole console, CancellationToken ct)
     {
         var root = Build(console);
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
-        {
-            // One line, like every other ftest error, naming where the full usage is.
-            var command = parsed.CommandResult.Command;
-            var help = command == root ? "ftest --help" : $"ftest {command.Name} --help";
-            console.Fail($"{parsed.Errors[0].Message} (see {help})");
-            return ExitCodes.Usage;
-        }
-
         var config = new InvocationConfiguration
         {
             Output = console.Out,
             Error = console.Error,
             EnableDefaultExceptionHandler = false,
         };
+        if (args.Length == 0)
+        {
+            // Bare "ftest": the overview, but still a usage error for scripts.
+            await root.Parse(["--help"]).InvokeAsync(config, ct).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
+        {
+            // One line, like every other ftest error, naming where the full usage is. "ftest bogus"
+            // also lacks a command, but the unknown word is the better news.
+            var error = parsed.Errors.FirstOrDefault(static e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) ?? parsed.Errors[0];
+            var command = parsed.CommandResult.Command;
+            var help = command == root ? "ftest --help" : $"ftest {command.Name} --help";
+            console.Fail($"{error.Message} (see {help})");
+            return ExitCodes.Usage;
+        }
+
         return await GuardAsync(console, () => parsed.InvokeAsync(config, ct)).ConfigureAwait(false);
     }
 

@@ -134,6 +134,17 @@ public sealed class PingCommandTests
     }
 
     [Test]
+    public async Task Main_NoCommandOrUnknownCommand_UsageErrorExit2(CancellationToken ct)
+    {
+        var none = await FTestRunner.RunAsync(ct);
+        var unknown = await FTestRunner.RunAsync(ct, "bogus");
+
+        Assert.That(none.ExitCode, Is.EqualTo(2));
+        Assert.That(none.Out, Does.Contain("ftest [command] [options]"));
+        unknown.AssertOneLineError(2, "'bogus'");
+    }
+
+    [Test]
     public async Task Help_RootAndCommand_NameFtestAndEveryCommand(CancellationToken ct)
     {
         var root = await FTestRunner.RunAsync(ct, "--help");
