@@ -1,0 +1,14 @@
+using FProxy.FTest.Net;
+
+namespace FProxy.FTest.Commands;
+
+/// <summary>What <c>ftest simulate</c> was asked to do. With neither Requests nor Duration, each worker sends one request.</summary>
+internal sealed record SimulateOptions(
+    Address Address,
+    int Concurrency,
+    string Data,
+    int? Requests,
+    TimeSpan? Duration,
+    double? Rate,
+    TimeSpan Timeout,
+    bool Json);
