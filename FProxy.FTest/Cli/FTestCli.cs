@@ -51,11 +51,22 @@ internal static class FTestCli
             var command = parsed.CommandResult.Command;
             var help = command == root ? "ftest --help" : $"ftest {command.Name} --help";
             console.Fail($"{error.Message} (see {help})");
-            return ExitCodes.Usage;
+            return IsBadValue(error.Message) ? ExitCodes.Failure : ExitCodes.Usage;
         }
 
         return await GuardAsync(console, () => parsed.InvokeAsync(config, ct)).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Bad input (a value ftest's own parsers reject: an unparsable address, duration or port,
+    /// -d and -e of different lengths) exits 1 like a fault, as the issue asks; a malformed
+    /// command line (unknown option, missing argument, conflicting options) is a usage error, 2.
+    /// Every message of ftest's parsers starts with "invalid " or "-d ", or ends "must not be empty".
+    /// </summary>
+    internal static bool IsBadValue(string message) =>
+        message.StartsWith("invalid ", StringComparison.Ordinal)
+        || message.StartsWith("-d ", StringComparison.Ordinal)
+        || message.EndsWith("must not be empty", StringComparison.Ordinal);
 
     /// <summary>Runs a command, turning any exception into one line on standard error: never a stack trace.</summary>
     public static async Task<int> GuardAsync(ToolConsole console, Func<Task<int>> run)

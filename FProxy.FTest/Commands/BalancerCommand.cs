@@ -56,7 +56,7 @@ internal sealed class BalancerCommand(ToolConsole console)
     {
         if (options.Data.Count != options.Expected.Count)
         {
-            throw new ToolException($"-d has {options.Data.Count} item(s) but -e has {options.Expected.Count}: give one expectation per item", ExitCodes.Usage);
+            throw new ToolException($"-d has {options.Data.Count} item(s) but -e has {options.Expected.Count}: give one expectation per item");
         }
 
         var endPoint = await options.Address.ResolveAsync(console.Resolver, ct).ConfigureAwait(false);

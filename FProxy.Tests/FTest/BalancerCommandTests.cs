@@ -68,11 +68,11 @@ public sealed class BalancerCommandTests
 
     [TestCase("a,b,c", "x,y")]
     [TestCase("a", "x,y")]
-    public async Task Balancer_MismatchedListLengths_UsageErrorExit2(string data, string expected, CancellationToken ct)
+    public async Task Balancer_MismatchedListLengths_OneLineErrorExit1(string data, string expected, CancellationToken ct)
     {
         var run = await FTestRunner.RunAsync(ct, "balancer", "127.0.0.1:1", "-d", data, "-e", expected);
 
-        run.AssertOneLineError(2, "give one expectation per item");
+        run.AssertOneLineError(1, "give one expectation per item");
     }
 
     [Test]

@@ -91,14 +91,14 @@ public sealed class EchoCommandTests
         run.AssertOneLineError(1, $"cannot listen on 127.0.0.1:{taken.Port}: port already in use");
     }
 
-    [TestCase("echo")]
-    [TestCase("echo|70000")]
-    [TestCase("echo|x")]
-    [TestCase("echo|9001|--bind|nowhere")]
-    public async Task Echo_BadArguments_UsageErrorExit2(string args, CancellationToken ct)
+    [TestCase("echo", 2)]
+    [TestCase("echo|70000", 1)]
+    [TestCase("echo|x", 1)]
+    [TestCase("echo|9001|--bind|nowhere", 1)]
+    public async Task Echo_BadArguments_Exit1ForBadValues2ForMissingPort(string args, int exitCode, CancellationToken ct)
     {
         var run = await FTestRunner.RunAsync(ct, args.Split('|'));
 
-        run.AssertOneLineError(2, "see ftest echo --help");
+        run.AssertOneLineError(exitCode, "see ftest echo --help");
     }
 }

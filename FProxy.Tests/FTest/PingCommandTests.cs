@@ -113,22 +113,22 @@ public sealed class PingCommandTests
     [TestCase("127.0.0.1")]
     [TestCase("::1:80")]
     [TestCase("host:99999")]
-    public async Task Ping_UnparsableAddress_UsageErrorExit2(string address, CancellationToken ct)
+    public async Task Ping_UnparsableAddress_OneLineErrorExit1(string address, CancellationToken ct)
     {
         var run = await FTestRunner.RunAsync(ct, "ping", address);
 
-        run.AssertOneLineError(2, $"invalid address \"{address}\"");
+        run.AssertOneLineError(1, $"invalid address \"{address}\"");
         Assert.That(run.Error, Does.Contain("expected host:port, 1.2.3.4:port or [::1]:port"));
     }
 
     [Test]
-    public async Task Ping_BadTimeoutOrUnknownOption_UsageErrorExit2(CancellationToken ct)
+    public async Task Ping_BadTimeoutExit1_UnknownOptionOrMissingAddressExit2(CancellationToken ct)
     {
         var badTimeout = await FTestRunner.RunAsync(ct, "ping", "127.0.0.1:1", "--timeout", "5");
         var unknown = await FTestRunner.RunAsync(ct, "ping", "127.0.0.1:1", "--bogus");
         var missing = await FTestRunner.RunAsync(ct, "ping");
 
-        badTimeout.AssertOneLineError(2, "invalid --timeout \"5\"");
+        badTimeout.AssertOneLineError(1, "invalid --timeout \"5\"");
         unknown.AssertOneLineError(2, "--bogus");
         missing.AssertOneLineError(2, "see ftest ping --help");
     }

@@ -108,15 +108,15 @@ public sealed class SimulateCommandTests
         Assert.That(json.RootElement.GetProperty("requests").GetInt32(), Is.InRange(20, 40));
     }
 
-    [TestCase("--requests|5|--duration|1s", "either --requests or --duration")]
-    [TestCase("-c|0", "invalid --concurrency \"0\"")]
-    [TestCase("--rate|fast", "invalid --rate \"fast\"")]
-    [TestCase("-d|", "--data must not be empty")]
-    public async Task Simulate_BadOptions_UsageErrorExit2(string options, string problem, CancellationToken ct)
+    [TestCase("--requests|5|--duration|1s", "either --requests or --duration", 2)]
+    [TestCase("-c|0", "invalid --concurrency \"0\"", 1)]
+    [TestCase("--rate|fast", "invalid --rate \"fast\"", 1)]
+    [TestCase("-d|", "--data must not be empty", 1)]
+    public async Task Simulate_BadOptions_OneLineErrorExit1ForBadValues2ForUsage(string options, string problem, int exitCode, CancellationToken ct)
     {
         var run = await FTestRunner.RunAsync(ct, ["simulate", "127.0.0.1:1", .. options.Split('|')]);
 
-        run.AssertOneLineError(2, problem);
+        run.AssertOneLineError(exitCode, problem);
         Assert.That(run.Error, Does.Contain("see ftest simulate --help"));
     }
 

@@ -123,11 +123,11 @@ public sealed partial class WatchCommandTests
     [TestCase("watch|127.0.0.1:1|--interval|fast")]
     [TestCase("watch|127.0.0.1:1|--duration|0s")]
     [TestCase("watch|localhost")]
-    public async Task Watch_BadArguments_UsageErrorExit2(string args, CancellationToken ct)
+    public async Task Watch_BadValues_OneLineErrorExit1(string args, CancellationToken ct)
     {
         var run = await FTestRunner.RunAsync(ct, args.Split('|'));
 
-        run.AssertOneLineError(2, "see ftest watch --help");
+        run.AssertOneLineError(1, "see ftest watch --help");
     }
 
     private static int Connections(FTestRun run)
