@@ -1,47 +1,18 @@
 using System.Globalization;
+using FProxy.Configuration;
 
 namespace FProxy.FTest.Net;
 
 /// <summary>FProxy's duration syntax ("250ms", "5s", "1m", "1h") for options, and short readable forms for reports.</summary>
 internal static class Durations
 {
-    public const string Expected = "expected a positive integer followed by ms, s, m or h, e.g. \"250ms\", \"5s\", \"1m\"";
+    public const string Expected = Duration.Expected;
 
-    public static bool TryParse(string text, out TimeSpan value)
-    {
-        value = default;
-        var digits = 0;
-        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
-        {
-            digits++;
-        }
-
-        long unit = text.AsSpan(digits) switch
-        {
-            "ms" => TimeSpan.TicksPerMillisecond,
-            "s" => TimeSpan.TicksPerSecond,
-            "m" => TimeSpan.TicksPerMinute,
-            "h" => TimeSpan.TicksPerHour,
-            _ => 0,
-        };
-        if (digits == 0 || digits > 9 || unit == 0
-            || !long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count == 0)
-        {
-            return false;
-        }
-
-        value = TimeSpan.FromTicks(count * unit);
-        return true;
-    }
+    /// <summary>The config file's syntax, from the same source file as FProxy's parser (linked, not copied).</summary>
+    public static bool TryParse(string text, out TimeSpan value) => Duration.TryParse(text, out value);
 
     /// <summary>"5s", "250ms", "1m": the option syntax back, for messages.</summary>
-    public static string Format(TimeSpan value) => value.Ticks switch
-    {
-        var t when t > 0 && t % TimeSpan.TicksPerMinute == 0 => Invariant(t / TimeSpan.TicksPerMinute) + "m",
-        var t when t > 0 && t % TimeSpan.TicksPerSecond == 0 => Invariant(t / TimeSpan.TicksPerSecond) + "s",
-        var t when t > 0 && t % TimeSpan.TicksPerMillisecond == 0 => Invariant(t / TimeSpan.TicksPerMillisecond) + "ms",
-        _ => Milliseconds(value),
-    };
+    public static string Format(TimeSpan value) => Duration.Format(value);
 
     /// <summary>Latency as reports show it: milliseconds with enough digits for loopback ("0.084ms", "12.3ms").</summary>
     public static string Milliseconds(TimeSpan value)
@@ -51,5 +22,4 @@ internal static class Durations
         return ms.ToString(format, CultureInfo.InvariantCulture) + "ms";
     }
 
-    private static string Invariant(long n) => n.ToString(CultureInfo.InvariantCulture);
 }

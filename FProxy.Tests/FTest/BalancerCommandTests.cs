@@ -1,4 +1,6 @@
-using FProxy.FTest.Net;
+extern alias FTestTool;
+
+using FTestTool::FProxy.FTest.Net;
 using FProxy.Tests.Daemon;
 using FProxy.Tests.Infrastructure;
 

@@ -1,8 +1,10 @@
+extern alias FTestTool;
+
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using FProxy.FTest.Cli;
-using FProxy.FTest.Commands;
+using FTestTool::FProxy.FTest.Cli;
+using FTestTool::FProxy.FTest.Commands;
 using FProxy.Tests.Daemon;
 using FProxy.Tests.Infrastructure;
 

@@ -1,7 +1,9 @@
+extern alias FTestTool;
+
 using System.Net;
 using System.Net.Sockets;
-using FProxy.FTest.Cli;
-using FProxy.FTest.Net;
+using FTestTool::FProxy.FTest.Cli;
+using FTestTool::FProxy.FTest.Net;
 
 namespace FProxy.Tests.FTest;
 

@@ -1,5 +1,7 @@
+extern alias FTestTool;
+
 using System.Text.Json;
-using FProxy.FTest.Net;
+using FTestTool::FProxy.FTest.Net;
 using FProxy.Tests.Daemon;
 using FProxy.Tests.Infrastructure;
 
