@@ -23,7 +23,7 @@ internal static partial class TransportLog
     [LoggerMessage(1203, LogLevel.Debug, "{App}: port {Port}: {Client} closed ({End}), {Up} bytes up, {Down} bytes down")]
     public static partial void Closed(ILogger logger, string app, int port, IPEndPoint? client, PumpEnd end, long up, long down);
 
-    [LoggerMessage(1210, LogLevel.Warning, "port {Port}: accept failed ({Error}): out of file descriptors or memory; backing off")]
+    [LoggerMessage(1210, LogLevel.Warning, "port {Port}: accept failed ({Error}): out of file descriptors (EMFILE/ENFILE) or socket memory; backing off")]
     public static partial void AcceptStarved(ILogger logger, int port, SocketError error);
 
     [LoggerMessage(1211, LogLevel.Information, "port {Port}: accepting again after {Failures} failed accept(s)")]
@@ -32,7 +32,7 @@ internal static partial class TransportLog
     [LoggerMessage(1212, LogLevel.Error, "port {Port}: accept failed unexpectedly ({Error}); retrying")]
     public static partial void AcceptFailed(ILogger logger, int port, SocketError error);
 
-    [LoggerMessage(1214, LogLevel.Warning, "port {Port}: {Active} connections in use, the open files limit ({Limit}) allows no more: pausing accepts until one ends (out of file descriptors budget)")]
+    [LoggerMessage(1214, LogLevel.Warning, "port {Port}: {Active} connections in use, the open files limit ({Limit}) allows no more: pausing accepts until one ends, rather than run out of file descriptors (EMFILE)")]
     public static partial void AcceptPaused(ILogger logger, int port, int active, long limit);
 
     [LoggerMessage(1213, LogLevel.Error, "{App}: port {Port}: connection handler failed")]
