@@ -162,8 +162,9 @@ public sealed class HostEndToEndTests
         Assert.That(host.Lines, Has.Some.Contains("shutdown complete"));
     }
 
-    [Test]
-    public async Task SigTerm_NoConnections_ExitsZeroPromptly()
+    [TestCase(15, TestName = "SigTerm_NoConnections_ExitsZeroPromptly")]
+    [TestCase(2, TestName = "SigInt_NoConnections_ExitsZeroPromptly")]
+    public async Task Signal_NoConnections_ExitsZeroPromptly(int signal)
     {
         await using var echo = new EchoServer();
         var port = TestConfigs.FreePorts(1)[0];
@@ -171,7 +172,8 @@ public sealed class HostEndToEndTests
         await host.WaitForLineAsync("config applied", StartTimeout);
         var clock = Stopwatch.StartNew();
 
-        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+        host.Signal(signal);
+        Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.Zero, host.Output);
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "nothing to drain, so no wait for DrainTimeout");
     }
 
