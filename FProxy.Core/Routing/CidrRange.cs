@@ -126,7 +126,7 @@ internal readonly record struct CidrRange
         return string.Create(CultureInfo.InvariantCulture, $"{new IPAddress(bytes)}/{PrefixLength}");
     }
 
-    /// <summary>IPAddress.TryParse, minus its legacy forms ("10" is 0.0.0.10, "10.1" is 10.0.0.1) and scope ids.</summary>
+    /// <summary>IPAddress.TryParse, minus its legacy forms ("10" is 0.0.0.10, "10.1" is 10.0.0.1, octal, hex) and scope ids.</summary>
     private static bool TryParseAddress(ReadOnlySpan<char> text, out IPAddress address)
     {
         address = IPAddress.None;
@@ -135,14 +135,33 @@ internal readonly record struct CidrRange
             return false;
         }
 
-        if (parsed.AddressFamily == AddressFamily.InterNetwork &&
-            (text.Count('.') != 3 || text.ContainsAnyExcept("0123456789.")))
+        if (parsed.AddressFamily == AddressFamily.InterNetwork && !IsDottedQuad(text))
         {
             return false;
         }
 
         address = parsed;
         return parsed.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6;
+    }
+
+    /// <summary>Four decimal octets; a leading zero is refused, as IPAddress would read "010" as octal 8.</summary>
+    private static bool IsDottedQuad(ReadOnlySpan<char> text)
+    {
+        if (text.Count('.') != 3 || text.ContainsAnyExcept("0123456789."))
+        {
+            return false;
+        }
+
+        foreach (var range in text.Split('.'))
+        {
+            var octet = text[range];
+            if (octet.IsEmpty || (octet.Length > 1 && octet[0] == '0'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static UInt128 ToNumber(ReadOnlySpan<byte> bytes) =>
