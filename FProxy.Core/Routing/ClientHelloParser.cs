@@ -188,8 +188,8 @@ internal static class ClientHelloParser
     {
         nameLength = 0;
 
-        // Some clients send an empty server_name in a ServerHello-style echo; in a ClientHello an
-        // empty extension carries no name.
+        // An empty server_name is how a server acknowledges SNI; a client should not send one, but
+        // it carries no name rather than a malformed one, so it reads as "no SNI".
         if (extensionLength == 0)
         {
             return Step.Ok;
