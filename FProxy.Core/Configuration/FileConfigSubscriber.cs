@@ -77,6 +77,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
 
             var failing = false;
             var retry = false;
+            string? rejected = null;
             while (true)
             {
                 await watch.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -90,7 +91,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
                 }
 
                 identity = FileIdentity.Of(fullPath);
-                var next = TryRead(ref failing, out retry);
+                var next = TryRead(ref failing, ref rejected, out retry);
                 if (next is null)
                 {
                     continue;
@@ -140,9 +141,10 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
 
     /// <summary>
     /// Reads and parses the file; null when it is missing, unreadable (then <paramref name="retry"/>
-    /// is set) or invalid. Read failures are logged once until a read succeeds.
+    /// is set) or invalid. Read failures are logged once until a read succeeds; an invalid version
+    /// is logged once, however often the same text is read again (<paramref name="rejected"/>).
     /// </summary>
-    private ProxyConfig? TryRead(ref bool failing, out bool retry)
+    private ProxyConfig? TryRead(ref bool failing, ref string? rejected, out bool retry)
     {
         retry = false;
         string text;
@@ -170,12 +172,21 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         }
 
         failing = false;
+        if (string.Equals(text, rejected, StringComparison.Ordinal))
+        {
+            ConfigLog.StillInvalid(_logger, FilePath);
+            return null;
+        }
+
         try
         {
-            return ConfigParser.Parse(text, FilePath);
+            var config = ConfigParser.Parse(text, FilePath);
+            rejected = null;
+            return config;
         }
         catch (ConfigException e)
         {
+            rejected = text;
             ConfigLog.ReloadInvalid(_logger, FilePath, e.Errors.Count, string.Concat(e.Errors.Select(static error => Environment.NewLine + "  " + error)));
             return null;
         }
