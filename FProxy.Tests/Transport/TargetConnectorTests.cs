@@ -59,6 +59,7 @@ public sealed class TargetConnectorTests
         using var socket = result.Socket;
         Assert.That(socket, Is.Not.Null, result.Failure);
         Assert.That(((IPEndPoint)socket!.RemoteEndPoint!).Address, Is.EqualTo(IPAddress.Loopback));
+        await Wait.UntilAsync(() => echo.Accepted >= 1, TimeSpan.FromSeconds(10), "the backend to accept");
         Assert.That(echo.Accepted, Is.EqualTo(1));
     }
 
@@ -80,6 +81,8 @@ public sealed class TargetConnectorTests
         Assert.That(socket, Is.Not.Null, result.Failure);
         Assert.That(((IPEndPoint)socket!.RemoteEndPoint!).Address, Is.EqualTo(IPAddress.Loopback));
         Assert.That(watch.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(200)), "the second address waits for the stagger");
+        // The backend's accept can trail the client's connect: wait for it, then check there was one.
+        await Wait.UntilAsync(() => echo.Accepted >= 1, TimeSpan.FromSeconds(10), "the backend to accept");
         Assert.That(echo.Accepted, Is.EqualTo(1), "one connection to the healthy address");
     }
 
