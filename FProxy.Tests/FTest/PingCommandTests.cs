@@ -68,7 +68,7 @@ public sealed class PingCommandTests
     [Test]
     public async Task Ping_ResettingBackend_OneLineExit1(CancellationToken ct)
     {
-        await using var reset = new ResetServer();
+        await using var reset = EchoServer.Resetting();
 
         var run = await FTestRunner.RunAsync(ct, "ping", reset.Target);
 

@@ -66,7 +66,7 @@ public sealed class SimulateCommandTests
     [Test]
     public async Task Simulate_ResettingBackend_CountsResetsExit1(CancellationToken ct)
     {
-        await using var reset = new ResetServer();
+        await using var reset = EchoServer.Resetting();
 
         var run = await FTestRunner.RunAsync(ct, "simulate", reset.Target, "-c", "2", "-n", "6", "--json");
 

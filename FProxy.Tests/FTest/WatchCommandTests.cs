@@ -49,7 +49,7 @@ public sealed partial class WatchCommandTests
     public async Task Watch_BackendResetsMidway_OutageEndsWhenItRecovers(CancellationToken ct)
     {
         await using var echo = new EchoServer();
-        await using var reset = new ResetServer();
+        await using var reset = EchoServer.Resetting();
         await using var daemon = DaemonFixture.Create();
         var ports = TestConfigs.FreePorts(1);
         await daemon.ApplyAsync(TestConfigs.Config(TestConfigs.App("a", ports, echo.Target)), ct);

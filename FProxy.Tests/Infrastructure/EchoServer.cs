@@ -5,7 +5,8 @@ namespace FProxy.Tests.Infrastructure;
 
 /// <summary>
 /// A loopback backend for tests: echoes every byte back, and when the client half-closes it
-/// half-closes too (so FIN propagation can be observed). Optionally greets each connection first.
+/// half-closes too (so FIN propagation can be observed). Optionally greets each connection first,
+/// or (<see cref="Resetting"/>) resets every connection as soon as it is accepted.
 /// </summary>
 internal sealed class EchoServer : IAsyncDisposable
 {
@@ -14,10 +15,17 @@ internal sealed class EchoServer : IAsyncDisposable
     private readonly Task _acceptLoop;
     private readonly List<Socket> _clients = [];
     private readonly byte[]? _greeting;
+    private readonly bool _resetOnAccept;
     private int _accepted;
 
     public EchoServer(IPAddress? address = null, string? greeting = null)
+        : this(address, greeting, resetOnAccept: false)
     {
+    }
+
+    private EchoServer(IPAddress? address, string? greeting, bool resetOnAccept)
+    {
+        _resetOnAccept = resetOnAccept;
         address ??= IPAddress.Loopback;
         _greeting = greeting is null ? null : System.Text.Encoding.ASCII.GetBytes(greeting);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -28,6 +36,9 @@ internal sealed class EchoServer : IAsyncDisposable
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>A backend that resets (linger 0) every connection right after accepting it.</summary>
+    public static EchoServer Resetting() => new(null, null, resetOnAccept: true);
 
     public int Port => EndPoint.Port;
 
@@ -43,14 +54,7 @@ internal sealed class EchoServer : IAsyncDisposable
         {
             foreach (var c in _clients)
             {
-                try
-                {
-                    c.LingerState = new LingerOption(true, 0);
-                    c.Close();
-                }
-                catch (ObjectDisposedException)
-                {
-                }
+                Reset(c);
             }
 
             _clients.Clear();
@@ -88,6 +92,12 @@ internal sealed class EchoServer : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _accepted);
+            if (_resetOnAccept)
+            {
+                Reset(client);
+                continue;
+            }
+
             lock (_clients)
             {
                 _clients.Add(client);
@@ -131,5 +141,23 @@ internal sealed class EchoServer : IAsyncDisposable
 
             client.Dispose();
         }
+    }
+
+    private static void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer.
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        socket.Dispose();
     }
 }

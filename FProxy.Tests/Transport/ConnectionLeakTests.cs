@@ -38,7 +38,7 @@ public sealed class ConnectionLeakTests
     public async Task Daemon_TenThousandAbortedConnections_LeavesNoConnectionBlockOrDescriptor(CancellationToken ct)
     {
         await using var echo = new EchoServer();
-        await using var resetter = new ResetServer();
+        await using var resetter = EchoServer.Resetting();
         var pool = new PinnedBlockMemoryPool();
         await using var daemon = DaemonFixture.Create(pool: pool);
         var ports = FreePorts(3);
