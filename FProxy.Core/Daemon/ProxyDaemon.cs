@@ -84,9 +84,6 @@ public sealed class ProxyDaemon : IAsyncDisposable
         }
     }
 
-    /// <summary>The longest DrainTimeout of the running apps: how long a shutdown may take.</summary>
-    public TimeSpan MaxDrainTimeout =>
-        Current.Apps.Count == 0 ? TimeSpan.Zero : Current.Apps.Max(static a => a.DrainTimeout);
 
     /// <summary>Ports that have a bound listener now.</summary>
     public IReadOnlyCollection<int> BoundPorts

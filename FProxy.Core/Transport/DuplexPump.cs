@@ -113,18 +113,10 @@ internal sealed class DuplexPump
         End(PumpEnd.Aborted);
     }
 
-    internal void OnReceiveFailed(bool fromClient, SocketError error)
-    {
-        _ = error;
-        End(fromClient ? PumpEnd.ClientReset : PumpEnd.TargetReset);
-    }
+    internal void OnReceiveFailed(bool fromClient) => End(fromClient ? PumpEnd.ClientReset : PumpEnd.TargetReset);
 
-    internal void OnSendFailed(bool fromClient, SocketError error)
-    {
-        // Sending from the client means sending to the target: it is the target that failed.
-        _ = error;
-        End(fromClient ? PumpEnd.TargetReset : PumpEnd.ClientReset);
-    }
+    // Sending from the client means sending to the target: it is the target that failed.
+    internal void OnSendFailed(bool fromClient) => End(fromClient ? PumpEnd.TargetReset : PumpEnd.ClientReset);
 
     private void End(PumpEnd reason)
     {

@@ -63,7 +63,7 @@ internal sealed class PumpDirection
                     var ready = await _receive.ReceiveAsync(_from, Memory<byte>.Empty).ConfigureAwait(false);
                     if (!ready.Succeeded)
                     {
-                        _owner.OnReceiveFailed(_fromClient, ready.Error);
+                        _owner.OnReceiveFailed(_fromClient);
                         break;
                     }
                 }
@@ -72,7 +72,7 @@ internal sealed class PumpDirection
                 var result = await _receive.ReceiveAsync(_from, memory).ConfigureAwait(false);
                 if (!result.Succeeded)
                 {
-                    _owner.OnReceiveFailed(_fromClient, result.Error);
+                    _owner.OnReceiveFailed(_fromClient);
                     break;
                 }
 
@@ -121,7 +121,7 @@ internal sealed class PumpDirection
                     if (!sent.Succeeded)
                     {
                         reader.AdvanceTo(buffer.End);
-                        _owner.OnSendFailed(_fromClient, sent.Error);
+                        _owner.OnSendFailed(_fromClient);
                         break;
                     }
                 }
