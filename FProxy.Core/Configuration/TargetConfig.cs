@@ -11,8 +11,8 @@ public sealed record TargetConfig(string Host, int Port)
     /// <summary>The IP literal, when <see cref="Host"/> is one (no DNS lookup is needed).</summary>
     public IPAddress? Address { get; } = IPAddress.TryParse(Host, out var ip) ? ip : null;
 
-    /// <summary>The literal as a one-element array, made once so connecting to it allocates nothing.</summary>
-    internal IPAddress[] Literal { get; } = IPAddress.TryParse(Host, out var ip) ? [ip] : [];
+    /// <summary>Where to connect when <see cref="Host"/> is an IP literal: made once, when the config is read.</summary>
+    internal IPEndPoint? EndPoint { get; } = IPAddress.TryParse(Host, out var ip) ? new IPEndPoint(ip, Port) : null;
 
     /// <summary>Targets are equal when host (case-insensitively) and port are.</summary>
     /// <param name="other">The target to compare with.</param>

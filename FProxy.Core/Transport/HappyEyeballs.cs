@@ -20,18 +20,19 @@ internal static class HappyEyeballs
         IPAddress[] addresses, int port, TimeProvider time, CancellationToken cancellationToken)
     {
         return addresses.Length == 1
-            ? ConnectOneAsync(addresses[0], port, cancellationToken)
+            ? ConnectAsync(new IPEndPoint(addresses[0], port), cancellationToken)
             : RaceAsync(addresses, port, time, cancellationToken);
     }
 
+    /// <summary>Connects to one endpoint or returns the error. Never throws for network failures.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<(Socket? Socket, SocketError Error)> ConnectOneAsync(
-        IPAddress address, int port, CancellationToken cancellationToken)
+    public static async ValueTask<(Socket? Socket, SocketError Error)> ConnectAsync(
+        IPEndPoint endPoint, CancellationToken cancellationToken)
     {
         Socket socket;
         try
         {
-            socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         }
         catch (SocketException e)
         {
@@ -49,7 +50,7 @@ internal static class HappyEyeballs
         {
             try
             {
-                result = await operation.ConnectAsync(socket, new IPEndPoint(address, port)).ConfigureAwait(false);
+                result = await operation.ConnectAsync(socket, endPoint).ConfigureAwait(false);
             }
             catch (ObjectDisposedException)
             {
@@ -79,7 +80,7 @@ internal static class HappyEyeballs
 
         void StartNext()
         {
-            attempts.Add(ConnectOneAsync(addresses[next++], port, race.Token).AsTask());
+            attempts.Add(ConnectAsync(new IPEndPoint(addresses[next++], port), race.Token).AsTask());
             stagger = next < addresses.Length ? Task.Delay(Stagger, time, race.Token) : null;
         }
 

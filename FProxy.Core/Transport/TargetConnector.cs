@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Balancing;
@@ -16,6 +17,8 @@ namespace FProxy.Transport;
 /// </summary>
 internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger)
 {
+    private static readonly IPAddress[] NoAddresses = [];
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ConnectResult> ConnectAsync(
         AppRoute route, StrategyContext context, CancellationToken abort)
@@ -36,29 +39,34 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         {
             var target = targets[(first + i) % targets.Length];
             attempts++;
-            var addresses = await AddressesOf(target, token).ConfigureAwait(false);
-            if (addresses.Error is not null)
+            var addresses = NoAddresses;
+            if (target.EndPoint is null)
             {
-                failure = addresses.Error;
-                TransportLog.TargetUnreachable(logger, route.Name, target, failure);
-                continue;
+                var answer = await ResolveAsync(target, token).ConfigureAwait(false);
+                if (answer.Error is not null)
+                {
+                    failure = answer.Error;
+                    TransportLog.TargetUnreachable(logger, route.Name, target, failure);
+                    continue;
+                }
+
+                addresses = answer.Addresses;
             }
 
+            // Each target but the last gets an equal share of what is left, so one black-holed
+            // target cannot spend the whole budget before the others are tried.
             var left = targets.Length - i;
-            (Socket? Socket, SocketError Error) result;
-            if (left == 1)
+            using var attempt = left == 1 ? null : CancellationTokenSource.CreateLinkedTokenSource(token);
+            if (attempt is not null)
             {
-                result = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, token).ConfigureAwait(false);
-            }
-            else
-            {
-                // Each target gets an equal share of what is left, so one black-holed target
-                // cannot spend the whole budget before the others are tried.
                 var share = (timeout - time.GetElapsedTime(startedAt)) / left;
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
                 attempt.CancelAfter(share > TimeSpan.Zero ? share : TimeSpan.FromTicks(1));
-                result = await HappyEyeballs.ConnectAsync(addresses.Addresses, target.Port, time, attempt.Token).ConfigureAwait(false);
             }
+
+            var attemptToken = attempt?.Token ?? token;
+            var result = target.EndPoint is { } endPoint
+                ? await HappyEyeballs.ConnectAsync(endPoint, attemptToken).ConfigureAwait(false)
+                : await HappyEyeballs.ConnectAsync(addresses, target.Port, time, attemptToken).ConfigureAwait(false);
 
             if (result.Socket is { } socket)
             {
@@ -82,13 +90,8 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<DnsAnswer> AddressesOf(TargetConfig target, CancellationToken token)
+    private async ValueTask<DnsAnswer> ResolveAsync(TargetConfig target, CancellationToken token)
     {
-        if (target.Address is not null)
-        {
-            return new DnsAnswer(target.Literal, null);
-        }
-
         try
         {
             var answer = await resolver.GetAsync(target.Host, token).ConfigureAwait(false);
