@@ -1,4 +1,5 @@
 using FProxy.Configuration;
+using FProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -37,15 +38,8 @@ public sealed class FileConfigSubscriberTests
     private ConfigStream Watch(CancellationToken cancellationToken) =>
         new(new FileConfigSubscriber(_path, _logger), cancellationToken);
 
-    private async Task WaitForLogAsync(int eventId, int count = 1)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (_logger.Count(eventId) < count)
-        {
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"no log event {eventId} within {Deadline}");
-            await Task.Delay(10);
-        }
-    }
+    private Task WaitForLogAsync(int eventId, int count = 1) =>
+        Wait.UntilAsync(() => _logger.Count(eventId) >= count, Deadline, $"log event {eventId}");
 
     [Test]
     public void Load_MissingFile_ThrowsNotFound()

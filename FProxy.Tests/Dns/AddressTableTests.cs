@@ -248,7 +248,7 @@ public sealed class AddressTableTests
         _dns.SetDrop("late.example");
         await using AddressTable table = CreateTable(queryTimeout: TimeSpan.FromMilliseconds(500));
         table.SetNames(["late.example"]);
-        await WaitUntilAsync(() => _dns.QueryCount("late.example") >= 2, cancellationToken);
+        await Wait.UntilAsync(() => _dns.QueryCount("late.example") >= 2, cancellationToken);
 
         ValueTask<DnsAnswer> pending = table.GetAsync("late.example", cancellationToken);
         Assert.That(pending.IsCompleted, Is.False);
@@ -291,7 +291,7 @@ public sealed class AddressTableTests
         Assert.That(names.Select(n => table.GetAsync(n, cancellationToken).IsCompleted), Is.All.False, "SetNames returned before any answer");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(4));
-        await WaitUntilAsync(() => names.All(n => _dns.QueryCount(n) >= 2), deadline.Token);
+        await Wait.UntilAsync(() => names.All(n => _dns.QueryCount(n) >= 2), deadline.Token);
         Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
     }
 
@@ -303,7 +303,7 @@ public sealed class AddressTableTests
         await using AddressTable table = CreateTable();
 
         table.SetNames(["a.example", "b.example"]);
-        await WaitUntilAsync(() => _dns.QueryCount("a.example") == 2 && _dns.QueryCount("b.example") == 2, cancellationToken);
+        await Wait.UntilAsync(() => _dns.QueryCount("a.example") == 2 && _dns.QueryCount("b.example") == 2, cancellationToken);
 
         Assert.That((await table.GetAsync("a.example", cancellationToken)).Addresses, Is.EqualTo(new[] { V4a }));
         Assert.That((await table.GetAsync("b.example", cancellationToken)).Addresses, Is.EqualTo(new[] { V6a }));
@@ -337,7 +337,7 @@ public sealed class AddressTableTests
         _dns.Set("svc.example", [V4b, V6b], ttlSeconds: 10);
         _time.Advance(TimeSpan.FromSeconds(8));
 
-        await WaitUntilAsync(async () => (await table.GetAsync("svc.example", cancellationToken)).Addresses.SequenceEqual([V6b, V4b]), cancellationToken);
+        await Wait.UntilAsync(async () => (await table.GetAsync("svc.example", cancellationToken)).Addresses.SequenceEqual([V6b, V4b]), cancellationToken);
         Assert.That(_dns.QueryCount("svc.example"), Is.EqualTo(4));
     }
 
@@ -427,7 +427,7 @@ public sealed class AddressTableTests
         table.SetNames(["keep.example"]);
         int dropQueries = _dns.QueryCount("drop.example");
         _time.Advance(TimeSpan.FromSeconds(8));
-        await WaitUntilAsync(() => _dns.QueryCount("keep.example") >= 4, cancellationToken);
+        await Wait.UntilAsync(() => _dns.QueryCount("keep.example") >= 4, cancellationToken);
         await WaitForScheduledRefreshAsync(table, "keep.example", cancellationToken);
 
         Assert.That(table.Names, Is.EquivalentTo(new[] { "keep.example" }));
@@ -502,21 +502,6 @@ public sealed class AddressTableTests
         return _time.GetUtcNow() - start;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
-    {
-        while (!condition())
-        {
-            await Task.Delay(5, cancellationToken);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
-    {
-        while (!await condition())
-        {
-            await Task.Delay(5, cancellationToken);
-        }
-    }
 
     /// <summary>Records event ids and messages.</summary>
     private sealed class EventLogger : ILogger<AddressTable>

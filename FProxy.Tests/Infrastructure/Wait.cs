@@ -18,4 +18,19 @@ internal static class Wait
             delay = Math.Min(delay * 2, 50);
         }
     }
+
+    /// <summary>Polls until <paramref name="condition"/> holds; the token (a test's deadline) ends the wait.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
+    {
+        var delay = 1;
+        while (!await condition())
+        {
+            await Task.Delay(delay, cancellationToken);
+            delay = Math.Min(delay * 2, 50);
+        }
+    }
+
+    /// <inheritdoc cref="UntilAsync(Func{Task{bool}}, CancellationToken)"/>
+    public static Task UntilAsync(Func<bool> condition, CancellationToken cancellationToken) =>
+        UntilAsync(() => Task.FromResult(condition()), cancellationToken);
 }
