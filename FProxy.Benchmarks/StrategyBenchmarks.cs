@@ -18,7 +18,7 @@ public class StrategyBenchmarks
     public int Targets { get; set; }
 
     [GlobalSetup]
-    public void Setup() => _context = new StrategyContext(Targets, null, 5000);
+    public void Setup() => _context = new StrategyContext(new TargetSet(Enumerable.Range(1, Targets).Select(static i => new TargetState(new FProxy.Configuration.TargetConfig("127.0.0.1", i)))), null, 5000);
 
     [Benchmark]
     public int RoundRobinNext() => _strategy.Next(in _context);

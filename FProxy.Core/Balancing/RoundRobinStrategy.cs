@@ -23,6 +23,6 @@ public sealed class RoundRobinStrategy : IStrategy
         // Unsigned arithmetic: the counter wraps from uint.MaxValue to 0 and the index stays in
         // range; at the wrap the rotation restarts at target 0 (a one-off skip, never an error).
         var ticket = Interlocked.Increment(ref _counter);
-        return (int)(ticket % (uint)context.TargetCount);
+        return (int)(ticket % (uint)context.Targets.Count);
     }
 }

@@ -16,6 +16,12 @@ public sealed record AppConfig
     /// <summary>Default for <see cref="DrainTimeout"/>.</summary>
     public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Default for <see cref="SniTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultSniTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default for <see cref="Strategy"/>.</summary>
+    public const string DefaultStrategy = "RoundRobin";
+
     /// <summary>The app's name, unique across apps.</summary>
     public required string Name { get; init; }
 
@@ -45,6 +51,28 @@ public sealed record AppConfig
 
     /// <summary>TCP keepalive on both sides of each connection.</summary>
     public KeepAliveConfig KeepAlive { get; init; } = KeepAliveConfig.Default;
+
+    /// <summary>How connections are spread over the targets, by registered strategy name (case-insensitive).</summary>
+    public string Strategy { get; init; } = DefaultStrategy;
+
+    /// <summary>Routing rules, tried in order before the app's own targets; empty by default.</summary>
+    public EquatableList<RuleConfig> Rules { get; init; } = EquatableList<RuleConfig>.Empty;
+
+    /// <summary>
+    /// How long a rule that matches on SNI waits for the client's first bytes; a client silent
+    /// that long does not match, and the next rule is tried.
+    /// </summary>
+    public TimeSpan SniTimeout { get; init; } = DefaultSniTimeout;
+
+    /// <summary>Active health checks of the targets, or null (the default) for none.</summary>
+    public HealthCheckConfig? HealthCheck { get; init; }
+
+    /// <summary>Ejection of targets after consecutive connect failures; on by default.</summary>
+    public PassiveHealthConfig PassiveHealth { get; init; } = PassiveHealthConfig.Default;
+
+    /// <summary>Every distinct target of the app, its own and its rules', by <see cref="TargetConfig.Key"/>.</summary>
+    internal IEnumerable<TargetConfig> AllTargets() =>
+        Targets.Concat(Rules.SelectMany(static r => r.Targets)).DistinctBy(static t => t.Key);
 
     /// <summary>Listen settings that require a new socket when they change.</summary>
     internal bool SameListenSettings(AppConfig other) => Equals(Bind, other.Bind) && Backlog == other.Backlog;

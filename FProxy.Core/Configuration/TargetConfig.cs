@@ -8,19 +8,34 @@ namespace FProxy.Configuration;
 /// <param name="Port">TCP port, 1..65535.</param>
 public sealed record TargetConfig(string Host, int Port)
 {
+    /// <summary>Largest weight a target may carry.</summary>
+    public const int MaxWeight = 1000;
+
+    /// <summary>
+    /// Relative share of new connections (1..<see cref="MaxWeight"/>, default 1), honoured by the
+    /// weighted strategies; LeastConnections and PowerOfTwoChoices divide active connections by it.
+    /// </summary>
+    public int Weight { get; init; } = 1;
+
     /// <summary>The IP literal, when <see cref="Host"/> is one (no DNS lookup is needed).</summary>
     public IPAddress? Address { get; } = IPAddress.TryParse(Host, out var ip) ? ip : null;
 
     /// <summary>Where to connect when <see cref="Host"/> is an IP literal: made once, when the config is read.</summary>
     internal IPEndPoint? EndPoint { get; } = IPAddress.TryParse(Host, out var ip) ? new IPEndPoint(ip, Port) : null;
 
-    /// <summary>Targets are equal when host (case-insensitively) and port are.</summary>
+    /// <summary>
+    /// The target's identity: <c>host:port</c> with the host in lower case. Health state is kept
+    /// per app and key, so it survives a reload that only changes the weight.
+    /// </summary>
+    public string Key => ToString().ToLowerInvariant();
+
+    /// <summary>Targets are equal when host (case-insensitively), port and weight are.</summary>
     /// <param name="other">The target to compare with.</param>
     public bool Equals(TargetConfig? other) =>
-        other is not null && Port == other.Port && string.Equals(Host, other.Host, StringComparison.OrdinalIgnoreCase);
+        other is not null && Port == other.Port && Weight == other.Weight && string.Equals(Host, other.Host, StringComparison.OrdinalIgnoreCase);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Host), Port);
+    public override int GetHashCode() => HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Host), Port, Weight);
 
     /// <summary>The target as written in config: <c>host:port</c>, <c>1.2.3.4:port</c> or <c>[::1]:port</c>.</summary>
     public override string ToString() =>

@@ -1,32 +1,79 @@
 using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Diagnostics;
+using FProxy.Health;
+using FProxy.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FProxy.Daemon;
 
 /// <summary>
-/// What a listener needs to forward a new connection for one app: its settings, targets and
-/// strategy. Immutable; a reload that changes the app builds a new route and listeners swap
-/// their reference, so new connections use it at once and open ones keep the route they began with.
+/// What a listener needs to forward a new connection for one app: its settings, its rules and
+/// its target pools. A reload that changes the app builds a new route and listeners swap their
+/// reference, so new connections use it at once and open ones keep the route they began with.
+/// Target state (health, counts) is not the route's: it lives in the app's <see cref="AppHealth"/>
+/// and carries over.
 /// </summary>
 internal sealed class AppRoute
 {
-    public AppRoute(AppConfig config, IStrategy strategy, TimeProvider? time = null)
+    public AppRoute(AppConfig config, AppHealth health, StrategyRegistry strategies, TimeProvider time, ILogger logger)
     {
         Config = config;
-        NoTargetLog = new LogLimiter(time ?? TimeProvider.System, TimeSpan.FromSeconds(5));
-        Strategy = strategy;
-        Targets = [.. config.Targets];
+        Health = health;
+        NoTargetLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
+        DefaultPool = new TargetPool(config.Name, "its targets", Members(config.Targets), config.Strategy, strategies, logger);
+        var rules = new RouteRule[config.Rules.Count];
+        for (var i = 0; i < rules.Length; i++)
+        {
+            var rule = config.Rules[i];
+            var pool = new TargetPool(config.Name, $"rule {i + 1}", Members(rule.Targets), rule.Strategy ?? config.Strategy, strategies, logger);
+            rules[i] = new RouteRule(rule.Match, pool);
+            NeedsServerName |= rules[i].NeedsServerName;
+        }
+
+        Rules = rules;
+        health.Attach([DefaultPool, .. rules.Select(static r => r.Pool)]);
+    }
+
+    /// <summary>A route with its own health state, no health checks and the built-in strategies (tests).</summary>
+    public AppRoute(AppConfig config, TimeProvider? time = null)
+        : this(config, Standalone(config, time ?? TimeProvider.System), new StrategyRegistry(), time ?? TimeProvider.System, NullLogger.Instance)
+    {
     }
 
     public AppConfig Config { get; }
 
     public string Name => Config.Name;
 
-    public TargetConfig[] Targets { get; }
+    public AppHealth Health { get; }
 
-    public IStrategy Strategy { get; }
+    /// <summary>The app's own targets: where a connection goes that no rule matched.</summary>
+    public TargetPool DefaultPool { get; }
+
+    public RouteRule[] Rules { get; }
+
+    /// <summary>Some rule matches on SNI, so the ClientHello may have to be read before connecting.</summary>
+    public bool NeedsServerName { get; }
 
     /// <summary>Rate limit for "no target reachable": during an outage every client fails.</summary>
     public LogLimiter NoTargetLog { get; }
+
+    private TargetState[] Members(EquatableList<TargetConfig> targets)
+    {
+        var members = new TargetState[targets.Count];
+        for (var i = 0; i < members.Length; i++)
+        {
+            members[i] = Health[targets[i].Key];
+        }
+
+        return members;
+    }
+
+    private static AppHealth Standalone(AppConfig config, TimeProvider time)
+    {
+        var health = new AppHealth(config.Name, time, NullLogger.Instance, static (_, _) => throw new NotSupportedException("no health checks here"));
+        health.Update(config with { HealthCheck = null }, new ProbeRegistry());
+        return health;
+    }
 }

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Net.Sockets;
-using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Dns;
+using FProxy.Health;
 using FProxy.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,6 +28,9 @@ public sealed class ProxyDaemon : IAsyncDisposable
     private readonly Lock _sync = new(); // Guards _slots, _drains and _draining against readers off the gate.
     private readonly List<Task> _drains = [];
     private readonly HashSet<PortListener> _draining = [];
+    private readonly ILogger _healthLogger;
+    private readonly TargetConnector _connector;
+    private readonly Dictionary<string, AppHealth> _health = new(StringComparer.Ordinal);
     private Dictionary<string, AppRoute> _routes = new(StringComparer.Ordinal);
     private ProxyConfig _current = ProxyConfig.Empty;
     private bool _stopped;
@@ -56,8 +59,9 @@ public sealed class ProxyDaemon : IAsyncDisposable
         _time = timeProvider ?? TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger("FProxy.Daemon");
-        var connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"));
-        _handler = new ConnectionHandler(connector, memoryPool ?? PinnedBlockMemoryPool.Shared, loggerFactory.CreateLogger("FProxy.Connections"));
+        _healthLogger = loggerFactory.CreateLogger("FProxy.Health");
+        _connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"));
+        _handler = new ConnectionHandler(_connector, memoryPool ?? PinnedBlockMemoryPool.Shared, loggerFactory.CreateLogger("FProxy.Connections"), time: _time);
     }
 
     private static AddressTable CreateAddressTable(ProxyDaemonOptions options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider)
@@ -68,6 +72,9 @@ public sealed class ProxyDaemon : IAsyncDisposable
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AddressTable>(),
             timeProvider ?? TimeProvider.System);
     }
+
+    /// <summary>The names this daemon's config may use (its strategies and probes), for parsers and subscribers.</summary>
+    public ConfigSchema Schema => _options.Schema;
 
     /// <summary>The snapshot applied last.</summary>
     public ProxyConfig Current => Volatile.Read(ref _current);
@@ -98,7 +105,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
     }
 
     /// <summary>Applies every snapshot <paramref name="subscriber"/> emits until cancelled.</summary>
-    /// <exception cref="ConfigException">The first snapshot could not be loaded.</exception>
+    /// <exception cref="ConfigException">The first snapshot could not be loaded, or names a strategy or probe this daemon lacks.</exception>
     public async Task RunAsync(IConfigSubscriber subscriber, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
@@ -113,9 +120,13 @@ public sealed class ProxyDaemon : IAsyncDisposable
     /// bound is bound; ports that cannot are retried in the background. Target names start
     /// resolving in parallel without delaying the rollout.
     /// </summary>
+    /// <exception cref="ConfigException">
+    /// The snapshot names a strategy or probe kind this daemon has not registered; nothing changes.
+    /// </exception>
     public async Task ApplyAsync(ProxyConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
+        CheckNames(config);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -143,6 +154,12 @@ public sealed class ProxyDaemon : IAsyncDisposable
             }
 
             _stopped = true;
+            foreach (var health in _health.Values)
+            {
+                health.Stop();
+            }
+
+            _health.Clear();
             var slots = _slots.Values.ToArray();
             foreach (var slot in slots)
             {
@@ -201,15 +218,64 @@ public sealed class ProxyDaemon : IAsyncDisposable
         }
     }
 
+    /// <summary>Configs built in code skip the parser: check here what only this daemon knows.</summary>
+    private void CheckNames(ProxyConfig config)
+    {
+        var errors = new List<string>();
+        var schema = Schema;
+        for (var i = 0; i < config.Apps.Count; i++)
+        {
+            var app = config.Apps[i];
+            foreach (var strategy in app.Rules.Select(static r => r.Strategy).Prepend(app.Strategy))
+            {
+                if (strategy is not null && !_options.Strategies.Contains(strategy))
+                {
+                    errors.Add($"Apps[{i}] \"{app.Name}\": unknown strategy \"{strategy}\" (valid: {string.Join(", ", schema.Strategies)})");
+                }
+            }
+
+            if (app.HealthCheck is { } check && !_options.Probes.Contains(check.Probe))
+            {
+                errors.Add($"Apps[{i}] \"{app.Name}\": unknown health probe \"{check.Probe}\" (valid: {string.Join(", ", schema.Probes)})");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ConfigException("config", errors);
+        }
+    }
+
     private void Reconcile(ProxyConfig config)
     {
         var routes = new Dictionary<string, AppRoute>(StringComparer.Ordinal);
         foreach (var app in config.Apps)
         {
-            // An unchanged app keeps its route object, and with it its strategy's state.
-            routes[app.Name] = _routes.TryGetValue(app.Name, out var running) && running.Config.Equals(app)
-                ? running
-                : new AppRoute(app, new RoundRobinStrategy(), _time);
+            // An unchanged app keeps its route object, and with it its strategies' state. Target
+            // health lives in the app's AppHealth, which a changed app keeps too.
+            if (_routes.TryGetValue(app.Name, out var running) && running.Config.Equals(app))
+            {
+                routes[app.Name] = running;
+                continue;
+            }
+
+            if (!_health.TryGetValue(app.Name, out var health))
+            {
+                health = new AppHealth(app.Name, _time, _healthLogger, _connector.ConnectOrThrowAsync);
+                _health.Add(app.Name, health);
+            }
+
+            health.Update(app, _options.Probes);
+            routes[app.Name] = new AppRoute(app, health, _options.Strategies, _time, _healthLogger);
+        }
+
+        foreach (var (name, health) in _health.ToArray())
+        {
+            if (!routes.ContainsKey(name))
+            {
+                health.Stop();
+                _health.Remove(name);
+            }
         }
 
         int added = 0, removed = 0, rerouted = 0, rebound = 0;
@@ -245,7 +311,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
 
         _routes = routes;
         _resolver.SetNames(config.Apps
-            .SelectMany(static a => a.Targets)
+            .SelectMany(static a => a.AllTargets())
             .Where(static t => t.Address is null)
             .Select(static t => t.Host)
             .Distinct(StringComparer.OrdinalIgnoreCase));

@@ -1,4 +1,7 @@
+using FProxy.Balancing;
+using FProxy.Configuration;
 using FProxy.Dns;
+using FProxy.Health;
 
 namespace FProxy.Daemon;
 
@@ -14,11 +17,22 @@ public sealed class ProxyDaemonOptions
     /// <summary>How target names are resolved (nameservers, hosts file, refresh).</summary>
     public DnsOptions Dns { get; set; } = new();
 
+    /// <summary>Strategies config may name, the built-ins and any added (see docs/extending.md).</summary>
+    public StrategyRegistry Strategies { get; set; } = new();
+
+    /// <summary>Health probe kinds config may name, the built-ins and any added.</summary>
+    public ProbeRegistry Probes { get; set; } = new();
+
+    /// <summary>The names config may use with these registries, for <see cref="ConfigParser"/> and subscribers.</summary>
+    public ConfigSchema Schema => new(Strategies.Names, Probes.Names);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Dns, nameof(Dns));
         Dns.Validate();
+        ArgumentNullException.ThrowIfNull(Strategies, nameof(Strategies));
+        ArgumentNullException.ThrowIfNull(Probes, nameof(Probes));
         if (InitialBindRetryDelay <= TimeSpan.Zero)
         {
             throw new ArgumentException($"{nameof(InitialBindRetryDelay)} must be positive.", nameof(InitialBindRetryDelay));

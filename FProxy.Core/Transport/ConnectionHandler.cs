@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Net;
 using FProxy.Balancing;
+using FProxy.Daemon;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
 
@@ -15,10 +17,12 @@ internal sealed class ConnectionHandler
     private readonly TargetConnector _connector;
     private readonly ObjectPool<DuplexPump> _pumps;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
 
-    public ConnectionHandler(TargetConnector connector, MemoryPool<byte> memoryPool, ILogger logger, ConnectionBudget? budget = null)
+    public ConnectionHandler(TargetConnector connector, MemoryPool<byte> memoryPool, ILogger logger, ConnectionBudget? budget = null, TimeProvider? time = null)
     {
         _connector = connector;
+        _time = time ?? TimeProvider.System;
         Budget = budget ?? ConnectionBudget.Process;
         _logger = logger;
         var pipeOptions = DuplexPump.CreatePipeOptions(memoryPool);
@@ -39,6 +43,8 @@ internal sealed class ConnectionHandler
     public async Task HandleAsync(Socket client, int port, ConnectionGroup group)
     {
         var route = group.Route;
+        DuplexPump? pump = null;
+        TargetState? targetState = null;
         try
         {
             var keepAlive = route.Config.KeepAlive;
@@ -49,8 +55,23 @@ internal sealed class ConnectionHandler
             }
 
             var clientEndPoint = SocketSetup.Normalize(client.RemoteEndPoint);
-            var context = new StrategyContext(route.Targets.Length, clientEndPoint, port);
-            var connected = await _connector.ConnectAsync(route, context, group.AbortToken).ConfigureAwait(false);
+            var pool = route.DefaultPool;
+            string? serverName = null;
+            if (route.Rules.Length > 0)
+            {
+                var choice = await ApplyRulesAsync(route, client, clientEndPoint, port, group.AbortToken).ConfigureAwait(false);
+                pump = choice.Pump;
+                if (choice.Pool is null)
+                {
+                    SocketSetup.Reset(client); // It reset, or the listener is draining.
+                    return;
+                }
+
+                pool = choice.Pool;
+                serverName = choice.ServerName;
+            }
+
+            var connected = await _connector.ConnectAsync(route, pool, clientEndPoint, port, serverName, group.AbortToken).ConfigureAwait(false);
             if (connected.Socket is not { } target)
             {
                 // Reset at once: the client learns there is no service, no half-open wait.
@@ -67,6 +88,7 @@ internal sealed class ConnectionHandler
                 return;
             }
 
+            targetState = connected.Target;
             try
             {
                 SocketSetup.ConfigureConnection(target, keepAlive);
@@ -79,8 +101,8 @@ internal sealed class ConnectionHandler
                 return;
             }
 
-            TransportLog.Connected(_logger, route.Name, port, clientEndPoint, connected.Target!);
-            var pump = _pumps.Get();
+            TransportLog.Connected(_logger, route.Name, port, clientEndPoint, targetState!.Config);
+            pump ??= _pumps.Get();
             PumpResult result;
             using (group.AbortToken.UnsafeRegister(static p => ((DuplexPump)p!).Abort(), pump))
             {
@@ -92,7 +114,6 @@ internal sealed class ConnectionHandler
                 TransportLog.HandlerFailed(_logger, route.Name, port, failure);
             }
 
-            _pumps.Return(pump);
             TransportLog.Closed(_logger, route.Name, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -109,10 +130,62 @@ internal sealed class ConnectionHandler
         }
         finally
         {
+            if (pump is not null)
+            {
+                _pumps.Return(pump);
+            }
+
+            targetState?.Exit();
             group.Exit();
             Budget.Release();
         }
     }
+
+    /// <summary>
+    /// First matching rule wins; address and port are checked before SNI, and the ClientHello is
+    /// read at most once, only when a rule that still matches needs it. The pump that peeked
+    /// keeps the bytes for the target.
+    /// </summary>
+    private async ValueTask<RuleChoice> ApplyRulesAsync(AppRoute route, Socket client, IPEndPoint? clientEndPoint, int port, CancellationToken abort)
+    {
+        DuplexPump? pump = null;
+        string? serverName = null;
+        foreach (var rule in route.Rules)
+        {
+            if (!rule.MatchesConnection(clientEndPoint?.Address, port))
+            {
+                continue;
+            }
+
+            if (rule.NeedsServerName)
+            {
+                if (pump is null)
+                {
+                    pump = _pumps.Get();
+                    using var deadline = new CancellationTokenSource(route.Config.SniTimeout, _time);
+                    using var onAbort = abort.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+                    var (name, failed) = await pump.PeekServerNameAsync(client, deadline.Token, abort).ConfigureAwait(false);
+                    if (failed)
+                    {
+                        return new RuleChoice(null, null, pump);
+                    }
+
+                    serverName = name;
+                }
+
+                if (!rule.MatchesServerName(serverName))
+                {
+                    continue;
+                }
+            }
+
+            return new RuleChoice(rule.Pool, serverName, pump);
+        }
+
+        return new RuleChoice(route.DefaultPool, serverName, pump);
+    }
+
+    private readonly record struct RuleChoice(TargetPool? Pool, string? ServerName, DuplexPump? Pump);
 
     private sealed class PumpPolicy(System.IO.Pipelines.PipeOptions options) : PooledObjectPolicy<DuplexPump>
     {

@@ -89,6 +89,13 @@ internal sealed class DuplexPump
         return result;
     }
 
+    /// <summary>
+    /// Before <see cref="RunAsync"/>: reads the client's TLS server name by peeking the first
+    /// bytes through the upstream pipe (they reach the target later, unchanged).
+    /// </summary>
+    public ValueTask<(string? Name, bool Failed)> PeekServerNameAsync(Socket client, CancellationToken deadline, CancellationToken abort) =>
+        _upstream.PeekServerNameAsync(client, deadline, abort);
+
     /// <summary>Resets both sockets (drain deadline passed, or shutdown). Safe from any thread, any time.</summary>
     public void Abort() => End(PumpEnd.Aborted);
 

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using FProxy.Routing;
 
 namespace FProxy.Transport;
 
@@ -18,6 +19,7 @@ internal sealed class PumpDirection
     private readonly bool _fromClient;
     private Socket _from = null!;
     private Socket _to = null!;
+    private bool _receiveEnded;
 
     public PumpDirection(DuplexPump owner, bool fromClient, PipeOptions options)
     {
@@ -32,7 +34,60 @@ internal sealed class PumpDirection
     {
         _from = from;
         _to = to;
-        Bytes = 0;
+    }
+
+    /// <summary>
+    /// Receives the first bytes into the pipe without consuming them, until the TLS ClientHello
+    /// parser decides; the send loop later forwards them unchanged. A silent client runs into
+    /// <paramref name="deadline"/> and gets no name; a FIN ends the receiving early (the send
+    /// loop passes it on).
+    /// </summary>
+    /// <returns>The server name, or null (not TLS, no SNI, timed out); Failed when the client reset or the pump was aborted.</returns>
+    public async ValueTask<(string? Name, bool Failed)> PeekServerNameAsync(Socket from, CancellationToken deadline, CancellationToken abort)
+    {
+        _from = from;
+        var writer = _pipe.Writer;
+        var reader = _pipe.Reader;
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory();
+
+                // Socket.ReceiveAsync rather than the pooled operation: only it can be cancelled
+                // at the deadline without closing the socket.
+                var received = await from.ReceiveAsync(memory, SocketFlags.None, deadline).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    _receiveEnded = true;
+                    await writer.CompleteAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    Bytes += received;
+                    writer.Advance(received);
+                    await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
+                reader.TryRead(out var read);
+                var result = ClientHelloParser.TryReadServerName(read.Buffer, out var name);
+
+                // Examined nothing: the send loop's first read returns these bytes at once.
+                reader.AdvanceTo(read.Buffer.Start);
+                if (result != SniParseResult.NeedMoreData || received == 0)
+                {
+                    return (result == SniParseResult.Found ? name : null, false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, abort.IsCancellationRequested);
+        }
+        catch (SocketException)
+        {
+            return (null, true);
+        }
     }
 
     /// <summary>Readies the direction for another connection (pooling).</summary>
@@ -44,6 +99,8 @@ internal sealed class PumpDirection
         _pipe.Reader.Complete();
         _pipe.Reset();
         _receive.ReleaseBuffers();
+        _receiveEnded = false;
+        Bytes = 0;
         _from = null!;
         _to = null!;
     }
@@ -56,7 +113,7 @@ internal sealed class PumpDirection
         var mayHaveMore = false;
         try
         {
-            while (true)
+            while (!_receiveEnded)
             {
                 if (!mayHaveMore)
                 {

@@ -17,15 +17,23 @@ namespace FProxy.Transport;
 /// </summary>
 internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger)
 {
-    private static readonly IPAddress[] NoAddresses = [];
-
+    /// <summary>
+    /// Connects to a target of <paramref name="pool"/>: its available targets from the strategy's
+    /// pick on, then its unavailable ones as a last resort. Each failure counts towards the
+    /// target's passive ejection; the target connected is counted active.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ConnectResult> ConnectAsync(
-        AppRoute route, StrategyContext context, CancellationToken abort)
+        AppRoute route, TargetPool pool, IPEndPoint? client, int port, string? serverName, CancellationToken abort)
     {
-        var targets = route.Targets;
+        var snapshot = pool.Current;
+        var available = snapshot.Available;
+        var count = snapshot.Count;
         var timeout = route.Config.ConnectTimeout;
-        var first = route.Strategy.Next(context);
+        var pick = snapshot.Strategy.Next(new StrategyContext(available, client, port, serverName));
+
+        // A custom strategy's out-of-range answer still lands on a target.
+        var first = (int)((uint)pick % (uint)available.Count);
         var startedAt = time.GetTimestamp();
 
         // One timer per connection: the abort token (drain deadline) cancels it through a
@@ -35,27 +43,14 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         var token = deadline.Token;
         string? failure = null;
         var attempts = 0;
-        for (var i = 0; i < targets.Length && !token.IsCancellationRequested; i++)
+        for (var i = 0; i < count && !token.IsCancellationRequested; i++)
         {
-            var target = targets[(first + i) % targets.Length];
+            var target = i < available.Count ? available[(first + i) % available.Count] : snapshot.Unavailable[i - available.Count];
             attempts++;
-            var addresses = NoAddresses;
-            if (target.EndPoint is null)
-            {
-                var answer = await ResolveAsync(target, token).ConfigureAwait(false);
-                if (answer.Error is not null)
-                {
-                    failure = answer.Error;
-                    TransportLog.TargetUnreachable(logger, route.Name, target, failure);
-                    continue;
-                }
-
-                addresses = answer.Addresses;
-            }
 
             // Each target but the last gets an equal share of what is left, so one black-holed
             // target cannot spend the whole budget before the others are tried.
-            var left = targets.Length - i;
+            var left = count - i;
             using var attempt = left == 1 ? null : CancellationTokenSource.CreateLinkedTokenSource(token);
             if (attempt is not null)
             {
@@ -63,18 +58,23 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
                 attempt.CancelAfter(share > TimeSpan.Zero ? share : TimeSpan.FromTicks(1));
             }
 
-            var attemptToken = attempt?.Token ?? token;
-            var result = target.EndPoint is { } endPoint
-                ? await HappyEyeballs.ConnectAsync(endPoint, attemptToken).ConfigureAwait(false)
-                : await HappyEyeballs.ConnectAsync(addresses, target.Port, time, attemptToken).ConfigureAwait(false);
-
+            target.Enter();
+            var result = await ConnectOneAsync(target.Config, attempt?.Token ?? token).ConfigureAwait(false);
             if (result.Socket is { } socket)
             {
+                target.Health.ConnectSucceeded();
                 return new ConnectResult(socket, target, null, attempts);
             }
 
-            failure = Describe(result.Error, timeout);
-            TransportLog.TargetUnreachable(logger, route.Name, target, failure);
+            target.Exit();
+            failure = result.Failure ?? Describe(result.Error, timeout);
+            if (abort.IsCancellationRequested)
+            {
+                break; // Not the target's fault: the listener is draining.
+            }
+
+            target.Health.ConnectFailed(failure);
+            TransportLog.TargetUnreachable(logger, route.Name, target.Config, failure);
         }
 
         if (abort.IsCancellationRequested)
@@ -87,6 +87,37 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         }
 
         return new ConnectResult(null, null, failure ?? "no target", attempts);
+    }
+
+    /// <summary>
+    /// One target: its IP literal, or its addresses from the table raced Happy-Eyeballs style.
+    /// Shared by the data path and health probes. Never throws; cancellation is a TimedOut error.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(Socket? Socket, SocketError Error, string? Failure)> ConnectOneAsync(TargetConfig target, CancellationToken token)
+    {
+        if (target.EndPoint is { } endPoint)
+        {
+            var direct = await HappyEyeballs.ConnectAsync(endPoint, token).ConfigureAwait(false);
+            return (direct.Socket, direct.Error, null);
+        }
+
+        var answer = await ResolveAsync(target, token).ConfigureAwait(false);
+        if (answer.Error is not null)
+        {
+            return (null, SocketError.HostNotFound, answer.Error);
+        }
+
+        var raced = await HappyEyeballs.ConnectAsync(answer.Addresses, target.Port, time, token).ConfigureAwait(false);
+        return (raced.Socket, raced.Error, null);
+    }
+
+    /// <summary>For health probes: <see cref="ConnectOneAsync"/> as a socket or an exception that says why.</summary>
+    public async ValueTask<Socket> ConnectOrThrowAsync(TargetConfig target, CancellationToken token)
+    {
+        var (socket, error, failure) = await ConnectOneAsync(target, token).ConfigureAwait(false);
+        token.ThrowIfCancellationRequested();
+        return socket ?? throw new SocketException((int)error, failure ?? Describe(error, TimeSpan.Zero));
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -107,7 +138,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
 
     private static string Describe(SocketError error, TimeSpan timeout) =>
         error == SocketError.TimedOut
-            ? $"timed out (ConnectTimeout {Duration.Format(timeout)})"
+            ? timeout == TimeSpan.Zero ? "timed out" : $"timed out (ConnectTimeout {Duration.Format(timeout)})"
             : error switch
             {
                 SocketError.ConnectionRefused => "connection refused",

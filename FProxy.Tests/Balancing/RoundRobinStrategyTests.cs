@@ -8,7 +8,7 @@ public sealed class RoundRobinStrategyTests
     public void Next_Sequential_VisitsTargetsInTurn()
     {
         var strategy = new RoundRobinStrategy();
-        var context = new StrategyContext(3, null, 1);
+        var context = TestTargets.Context(TestTargets.Set(3), 1);
         var picks = Enumerable.Range(0, 7).Select(_ => strategy.Next(context)).ToArray();
         Assert.That(picks, Is.EqualTo(new[] { 0, 1, 2, 0, 1, 2, 0 }));
     }
@@ -17,7 +17,7 @@ public sealed class RoundRobinStrategyTests
     public void Next_CounterWraps_StaysInRange()
     {
         var strategy = new RoundRobinStrategy(uint.MaxValue - 5);
-        var context = new StrategyContext(7, null, 1);
+        var context = TestTargets.Context(TestTargets.Set(7), 1);
         for (var i = 0; i < 20; i++)
         {
             Assert.That(strategy.Next(context), Is.InRange(0, 6));
@@ -28,7 +28,8 @@ public sealed class RoundRobinStrategyTests
     public void Next_SharedByPortsOfOneApp_OneRotation()
     {
         var strategy = new RoundRobinStrategy();
-        var picks = new[] { strategy.Next(new(2, null, 5001)), strategy.Next(new(2, null, 5200)), strategy.Next(new(2, null, 5001)) };
+        var two = TestTargets.Set(2);
+        var picks = new[] { strategy.Next(TestTargets.Context(two, 5001)), strategy.Next(TestTargets.Context(two, 5200)), strategy.Next(TestTargets.Context(two, 5001)) };
         Assert.That(picks, Is.EqualTo(new[] { 0, 1, 0 }));
     }
 
@@ -42,7 +43,7 @@ public sealed class RoundRobinStrategyTests
         await Task.WhenAll(Enumerable.Range(0, threads).Select(_ => Task.Run(() =>
         {
             var local = new int[targets];
-            var context = new StrategyContext(targets, null, 1);
+            var context = TestTargets.Context(TestTargets.Set(targets), 1);
             for (var i = 0; i < perThread; i++)
             {
                 local[strategy.Next(context)]++;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using FProxy.Balancing;
 using FProxy.Daemon;
 using FProxy.Tests.Infrastructure;
 using FProxy.Transport;
@@ -18,7 +17,7 @@ public sealed class PortListenerTests
         NullLogger.Instance);
 
     private static AppRoute Route(int port, IPAddress? bind = null) =>
-        new(App("a", [port], "127.0.0.1:1") with { Bind = bind }, new RoundRobinStrategy());
+        new(App("a", [port], "127.0.0.1:1") with { Bind = bind });
 
     [Test]
     public void Bind_TwoListenersOnOnePort_BothBindWithReusePort()
@@ -107,7 +106,7 @@ public sealed class PortListenerTests
             new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
             new PinnedBlockMemoryPool(), NullLogger.Instance, new ConnectionBudget(2));
         var port = Sockets.UnusedPort();
-        var route = new AppRoute(App("a", [port], echo.Target), new RoundRobinStrategy());
+        var route = new AppRoute(App("a", [port], echo.Target));
         var listener = PortListener.Bind(port, route, handler, TimeProvider.System, NullLogger.Instance);
         listener.Start();
         try

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using FProxy.Balancing;
 using FProxy.Daemon;
 using FProxy.Tests.Daemon;
 using FProxy.Tests.Infrastructure;
@@ -19,14 +18,14 @@ public sealed class TargetConnectorTests
     {
         await using var echo = new EchoServer();
         var refused = $"127.0.0.1:{Sockets.UnusedPort()}";
-        var route = new AppRoute(App("a", [1], refused, echo.Target), new RoundRobinStrategy());
+        var route = new AppRoute(App("a", [1], refused, echo.Target));
         var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
 
-        var result = await connector.ConnectAsync(route, new StrategyContext(2, null, 1), ct);
+        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
 
         using var socket = result.Socket;
         Assert.That(socket, Is.Not.Null, result.Failure);
-        Assert.That(result.Target!.Port, Is.EqualTo(echo.Port));
+        Assert.That(result.Target!.Config.Port, Is.EqualTo(echo.Port));
         Assert.That(result.Attempts, Is.EqualTo(2));
     }
 
@@ -34,13 +33,13 @@ public sealed class TargetConnectorTests
     public async Task ConnectAsync_NameNotFound_FailsOverToNext(CancellationToken ct)
     {
         await using var echo = new EchoServer();
-        var route = new AppRoute(App("a", [1], "missing.test:80", echo.Target), new RoundRobinStrategy());
+        var route = new AppRoute(App("a", [1], "missing.test:80", echo.Target));
         var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
 
-        var result = await connector.ConnectAsync(route, new StrategyContext(2, null, 1), ct);
+        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
 
         using var socket = result.Socket;
-        Assert.That(result.Target!.Port, Is.EqualTo(echo.Port));
+        Assert.That(result.Target!.Config.Port, Is.EqualTo(echo.Port));
     }
 
     [Test]
@@ -50,11 +49,11 @@ public sealed class TargetConnectorTests
         var resolver = new StaticResolver();
         // ::1 refuses (nothing listens there on this port), 127.0.0.1 answers: Happy Eyeballs moves on at once.
         resolver.Set("both.test", IPAddress.IPv6Loopback, IPAddress.Loopback);
-        var route = new AppRoute(App("a", [1], $"both.test:{echo.Port}"), new RoundRobinStrategy());
+        var route = new AppRoute(App("a", [1], $"both.test:{echo.Port}"));
         var connector = new TargetConnector(resolver, TimeProvider.System, NullLogger.Instance);
 
         var watch = Stopwatch.StartNew();
-        var result = await connector.ConnectAsync(route, new StrategyContext(1, null, 1), ct);
+        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
 
         using var socket = result.Socket;
         Assert.That(socket, Is.Not.Null, result.Failure);
@@ -70,11 +69,11 @@ public sealed class TargetConnectorTests
         using var silent = SilentListener(IPAddress.Parse("127.0.0.2"), echo.Port, out var fillers);
         var resolver = new StaticResolver();
         resolver.Set("mixed.test", IPAddress.Parse("127.0.0.2"), IPAddress.Loopback);
-        var route = new AppRoute(App("a", [1], $"mixed.test:{echo.Port}"), new RoundRobinStrategy());
+        var route = new AppRoute(App("a", [1], $"mixed.test:{echo.Port}"));
         var connector = new TargetConnector(resolver, TimeProvider.System, NullLogger.Instance);
 
         var watch = Stopwatch.StartNew();
-        var result = await connector.ConnectAsync(route, new StrategyContext(1, null, 1), ct);
+        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
 
         using var socket = result.Socket;
         fillers.ForEach(f => f.Dispose());
@@ -92,16 +91,16 @@ public sealed class TargetConnectorTests
         await using var echo = new EchoServer();
         using var silent = SilentListener(IPAddress.Parse("127.0.0.2"), 0, out var fillers);
         var silentTarget = $"127.0.0.2:{((IPEndPoint)silent.LocalEndPoint!).Port}";
-        var route = new AppRoute(App("a", [1], silentTarget, echo.Target) with { ConnectTimeout = TimeSpan.FromSeconds(2) }, new RoundRobinStrategy());
+        var route = new AppRoute(App("a", [1], silentTarget, echo.Target) with { ConnectTimeout = TimeSpan.FromSeconds(2) });
         var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
 
         var watch = Stopwatch.StartNew();
-        var result = await connector.ConnectAsync(route, new StrategyContext(2, null, 1), ct);
+        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
 
         using var socket = result.Socket;
         fillers.ForEach(f => f.Dispose());
         Assert.That(socket, Is.Not.Null, result.Failure);
-        Assert.That(result.Target!.Port, Is.EqualTo(echo.Port));
+        Assert.That(result.Target!.Config.Port, Is.EqualTo(echo.Port));
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
     }
 

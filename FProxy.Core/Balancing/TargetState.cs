@@ -1,0 +1,55 @@
+using FProxy.Configuration;
+using FProxy.Health;
+
+namespace FProxy.Balancing;
+
+/// <summary>
+/// One target of one app at run time: its config, its active connections and its health. Lives
+/// as long as the target stays in the app's config, across reloads, so health and counts
+/// survive them. Strategies read it through a <see cref="TargetSet"/>.
+/// </summary>
+public sealed class TargetState
+{
+    private TargetConfig _config;
+    private int _active;
+
+    /// <summary>Creates the state of a target that is healthy, with no connections (tests, custom strategies).</summary>
+    /// <param name="config">The target.</param>
+    public TargetState(TargetConfig config)
+        : this(config, TimeProvider.System, PassiveHealthConfig.Default)
+    {
+    }
+
+    internal TargetState(TargetConfig config, TimeProvider time, PassiveHealthConfig passive)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _config = config;
+        Health = new TargetHealth(this, time, passive);
+    }
+
+    /// <summary>The target as configured now (a reload may change its weight).</summary>
+    public TargetConfig Config
+    {
+        get => Volatile.Read(ref _config);
+        internal set => Volatile.Write(ref _config, value);
+    }
+
+    /// <summary>The target's weight, 1 or more.</summary>
+    public int Weight => Config.Weight;
+
+    /// <summary>Connections to this target open now, or being opened, across all ports of the app.</summary>
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Whether the target takes new connections: not failed by active checks, not ejected.</summary>
+    public bool IsAvailable => Health.IsAvailable;
+
+    /// <inheritdoc/>
+    public override string ToString() => Config.ToString();
+
+    internal TargetHealth Health { get; }
+
+    /// <summary>A connection to the target is being opened (and counts until <see cref="Exit"/>).</summary>
+    internal void Enter() => Interlocked.Increment(ref _active);
+
+    internal void Exit() => Interlocked.Decrement(ref _active);
+}

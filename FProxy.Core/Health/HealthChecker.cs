@@ -1,0 +1,110 @@
+using System.Net.Sockets;
+using FProxy.Balancing;
+using FProxy.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace FProxy.Health;
+
+/// <summary>
+/// Probes one target every Interval, off the data path, and feeds each verdict to its
+/// <see cref="TargetHealth"/>. The first probe runs at once, so a target that is down when the
+/// config is applied is found out within UnhealthyThreshold probes.
+/// </summary>
+internal sealed class HealthChecker
+{
+    private readonly string _app;
+    private readonly TargetState _target;
+    private readonly HealthCheckConfig _config;
+    private readonly IHealthProbe _probe;
+    private readonly Func<TargetConfig, CancellationToken, ValueTask<Socket>> _connect;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+
+    public HealthChecker(
+        string app,
+        TargetState target,
+        HealthCheckConfig config,
+        IHealthProbe probe,
+        Func<TargetConfig, CancellationToken, ValueTask<Socket>> connect,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _app = app;
+        _target = target;
+        _config = config;
+        _probe = probe;
+        _connect = connect;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task Running { get; private set; } = Task.CompletedTask;
+
+    public void Start() => Running = Task.Run(() => RunAsync(_stop.Token));
+
+    public void Stop()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var started = _time.GetTimestamp();
+                var (passed, reason) = await ProbeOnceAsync(stop).ConfigureAwait(false);
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                if (!passed)
+                {
+                    BalancingLog.ProbeFailed(_logger, _app, _target.ToString(), reason!);
+                }
+
+                _target.Health.ProbeCompleted(passed, reason, _config);
+                var wait = _config.Interval - _time.GetElapsedTime(started);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped: the target or the check left the config.
+        }
+    }
+
+    private async Task<(bool Passed, string? Reason)> ProbeOnceAsync(CancellationToken stop)
+    {
+        // The injected clock times the probe, so tests can run checks without real waits.
+        using var timeout = new CancellationTokenSource(_config.Timeout, _time);
+        using var link = stop.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+        var context = new HealthProbeContext(_app, _target.Config, _config, _connect);
+        try
+        {
+            var result = await _probe.CheckAsync(context, timeout.Token).ConfigureAwait(false);
+            return (result.Healthy, result.Healthy ? null : result.Reason ?? "the probe failed");
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            return (false, $"no answer within the check Timeout {Duration.Format(_config.Timeout)}");
+        }
+        catch (OperationCanceledException)
+        {
+            return (false, "stopped");
+        }
+#pragma warning disable CA1031 // Whatever a probe throws is a failed check with a reason, never a dead checker.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return (false, e.Message);
+        }
+    }
+}

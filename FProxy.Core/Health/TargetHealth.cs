@@ -1,0 +1,177 @@
+using FProxy.Balancing;
+using FProxy.Configuration;
+
+namespace FProxy.Health;
+
+/// <summary>
+/// The health of one target of one app: the verdict of active checks and the passive ejection
+/// state. Connect results arrive from the data path (lock-free unless they change the verdict);
+/// probe results from the target's one checker loop. Each change is reported to the app
+/// (<see cref="Changed"/>), which publishes new target snapshots.
+/// </summary>
+internal sealed class TargetHealth
+{
+    private readonly TargetState _target;
+    private readonly TimeProvider _time;
+    private readonly Lock _sync = new();
+    private PassiveHealthConfig _passive;
+    private volatile bool _probeHealthy = true;
+    private volatile bool _ejected;
+    private int _connectFailures;
+    private int _ejections;
+    private int _probesPassed;
+    private int _probesFailed;
+    private ITimer? _ejectionTimer;
+
+    public TargetHealth(TargetState target, TimeProvider time, PassiveHealthConfig passive)
+    {
+        _target = target;
+        _time = time;
+        _passive = passive;
+    }
+
+    /// <summary>Called after each change, outside any lock: the target, what happened, and why.</summary>
+    public Action<TargetState, HealthTransition, string>? Changed { get; set; }
+
+    public bool IsAvailable => _probeHealthy && !_ejected;
+
+    public bool IsEjected => _ejected;
+
+    /// <summary>Whether active checks consider the target healthy (true without checks).</summary>
+    public bool ProbeHealthy => _probeHealthy;
+
+    /// <summary>How long the current ejection lasts, or the next one would (for diagnostics and tests).</summary>
+    public int Ejections => Volatile.Read(ref _ejections);
+
+    public PassiveHealthConfig Passive
+    {
+        get => Volatile.Read(ref _passive);
+        set => Volatile.Write(ref _passive, value);
+    }
+
+    /// <summary>A connection to the target was opened: ends a failure streak, and after a return, the backoff.</summary>
+    public void ConnectSucceeded()
+    {
+        // Read first: on the common path nothing changes, and a write would bounce the cache line.
+        if (Volatile.Read(ref _connectFailures) != 0)
+        {
+            Volatile.Write(ref _connectFailures, 0);
+        }
+
+        if (Volatile.Read(ref _ejections) != 0 && !_ejected)
+        {
+            Volatile.Write(ref _ejections, 0);
+        }
+    }
+
+    /// <summary>A connect to the target failed (refused, timed out, unresolvable).</summary>
+    public void ConnectFailed(string reason)
+    {
+        var passive = Passive;
+        if (!passive.Enabled || _ejected)
+        {
+            return;
+        }
+
+        // Exactly one caller sees the streak reach the threshold, so one ejection per streak.
+        if (Interlocked.Increment(ref _connectFailures) == passive.ConsecutiveFailures)
+        {
+            Eject(passive, reason);
+        }
+    }
+
+    /// <summary>One probe's verdict. Called by the target's checker loop only, so never concurrently.</summary>
+    public void ProbeCompleted(bool passed, string? reason, HealthCheckConfig config)
+    {
+        if (passed)
+        {
+            _probesFailed = 0;
+            if (_ejected)
+            {
+                // The target answers checks again: no reason to wait out the ejection.
+                EndEjection("an active check passed");
+            }
+
+            if (!_probeHealthy && ++_probesPassed >= config.HealthyThreshold)
+            {
+                _probeHealthy = true;
+                _probesPassed = 0;
+                Changed?.Invoke(_target, HealthTransition.Healthy, $"{config.HealthyThreshold} check(s) in a row passed");
+            }
+
+            return;
+        }
+
+        _probesPassed = 0;
+        if (_probeHealthy && ++_probesFailed >= config.UnhealthyThreshold)
+        {
+            _probeHealthy = false;
+            _probesFailed = 0;
+            Changed?.Invoke(_target, HealthTransition.Unhealthy, $"{config.UnhealthyThreshold} check(s) in a row failed, last: {reason}");
+        }
+    }
+
+    /// <summary>Active checks stopped (config removed them): their verdict no longer applies.</summary>
+    public void ChecksStopped()
+    {
+        _probesPassed = 0;
+        _probesFailed = 0;
+        if (!_probeHealthy)
+        {
+            _probeHealthy = true;
+            Changed?.Invoke(_target, HealthTransition.Healthy, "health checks were turned off");
+        }
+    }
+
+    /// <summary>The target left the config: no timer may fire for it any more.</summary>
+    public void Stop()
+    {
+        Changed = null;
+        lock (_sync)
+        {
+            _ejectionTimer?.Dispose();
+            _ejectionTimer = null;
+        }
+    }
+
+    private void Eject(PassiveHealthConfig passive, string reason)
+    {
+        TimeSpan duration;
+        lock (_sync)
+        {
+            if (_ejected)
+            {
+                return;
+            }
+
+            // Base, 2x, 4x ... capped; the shift is bounded so it cannot overflow.
+            var factor = 1L << Math.Min(_ejections, 30);
+            duration = TimeSpan.FromTicks(Math.Min(passive.BaseEjection.Ticks * factor, passive.MaxEjection.Ticks));
+            _ejections++;
+            _ejected = true;
+            _ejectionTimer?.Dispose();
+            _ejectionTimer = _time.CreateTimer(static s => ((TargetHealth)s!).EndEjection(null), this, duration, Timeout.InfiniteTimeSpan);
+        }
+
+        Changed?.Invoke(_target, HealthTransition.Ejected,
+            $"ejected for {Duration.Format(duration)} after {passive.ConsecutiveFailures} connect failure(s) in a row, last: {reason}");
+    }
+
+    private void EndEjection(string? why)
+    {
+        lock (_sync)
+        {
+            if (!_ejected)
+            {
+                return;
+            }
+
+            _ejected = false;
+            _connectFailures = 0;
+            _ejectionTimer?.Dispose();
+            _ejectionTimer = null;
+        }
+
+        Changed?.Invoke(_target, HealthTransition.Returned, why ?? "ejection time over");
+    }
+}

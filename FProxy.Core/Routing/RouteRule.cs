@@ -1,0 +1,84 @@
+using System.Net;
+using FProxy.Balancing;
+using FProxy.Configuration;
+
+namespace FProxy.Routing;
+
+/// <summary>
+/// A compiled <see cref="RuleConfig"/>: its criteria parsed once, and the pool its matches go to.
+/// Address and port are checked first, for free; SNI only when those hold (it may need to wait
+/// for the client's first bytes).
+/// </summary>
+internal sealed class RouteRule
+{
+    private readonly CidrRange[] _sources;
+    private readonly int[] _ports;
+    private readonly string[] _sni;
+
+    public RouteRule(MatchConfig match, TargetPool pool)
+    {
+        _sources = [.. match.SourceCidrs.Select(static text => CidrRange.TryParse(text, out var range, out var error)
+            ? range
+            : throw new ArgumentException(error, nameof(match)))];
+        _ports = [.. match.Ports];
+        _sni = [.. match.Sni];
+        Pool = pool;
+    }
+
+    public TargetPool Pool { get; }
+
+    public bool NeedsServerName => _sni.Length > 0;
+
+    /// <summary>Whether the client's address and the local port satisfy the rule (SNI aside).</summary>
+    public bool MatchesConnection(IPAddress? client, int port)
+    {
+        if (_ports.Length > 0 && Array.IndexOf(_ports, port) < 0)
+        {
+            return false;
+        }
+
+        if (_sources.Length == 0)
+        {
+            return true;
+        }
+
+        if (client is null)
+        {
+            return false;
+        }
+
+        foreach (var range in _sources)
+        {
+            if (range.Contains(client))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="serverName"/> (null: none was read) satisfies the rule's SNI patterns.</summary>
+    public bool MatchesServerName(string? serverName)
+    {
+        if (_sni.Length == 0)
+        {
+            return true;
+        }
+
+        if (serverName is null)
+        {
+            return false;
+        }
+
+        foreach (var pattern in _sni)
+        {
+            if (SniPattern.Matches(pattern, serverName))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
