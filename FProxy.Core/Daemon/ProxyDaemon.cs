@@ -246,6 +246,9 @@ public sealed class ProxyDaemon : IAsyncDisposable
         }
     }
 
+    /// <summary>The route app <paramref name="app"/> uses now, for tests and diagnostics.</summary>
+    internal AppRoute? GetRoute(string app) => _routes.GetValueOrDefault(app);
+
     private void Reconcile(ProxyConfig config)
     {
         var routes = new Dictionary<string, AppRoute>(StringComparer.Ordinal);

@@ -23,13 +23,14 @@ internal sealed class EchoServer : IAsyncDisposable
     {
     }
 
-    private EchoServer(IPAddress? address, string? greeting, bool resetOnAccept)
+    private EchoServer(IPAddress? address, string? greeting, bool resetOnAccept, int port = 0)
     {
         _resetOnAccept = resetOnAccept;
         address ??= IPAddress.Loopback;
         _greeting = greeting is null ? null : System.Text.Encoding.ASCII.GetBytes(greeting);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(address, 0));
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Bind(new IPEndPoint(address, port));
         _listener.Listen(512);
         EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
         _acceptLoop = AcceptLoopAsync();
@@ -39,6 +40,9 @@ internal sealed class EchoServer : IAsyncDisposable
 
     /// <summary>A backend that resets (linger 0) every connection right after accepting it.</summary>
     public static EchoServer Resetting() => new(null, null, resetOnAccept: true);
+
+    /// <summary>A backend on a given loopback port: a test can stop one and start another in its place (a flapping target).</summary>
+    public static EchoServer OnPort(int port, string? greeting = null) => new(IPAddress.Loopback, greeting, resetOnAccept: false, port);
 
     public int Port => EndPoint.Port;
 

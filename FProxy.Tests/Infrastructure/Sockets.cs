@@ -83,6 +83,37 @@ internal static class Sockets
         }
     }
 
+    /// <summary>
+    /// Connects to a greeting backend through the proxy and returns its greeting line ("A"), or
+    /// "reset" when the proxy reset the client (no target reachable).
+    /// </summary>
+    public static async Task<string> GreetingAsync(int port, CancellationToken ct, IPAddress? source = null, IPAddress? to = null)
+    {
+        to ??= IPAddress.Loopback;
+        using var socket = new Socket(to.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (source is not null)
+        {
+            socket.Bind(new IPEndPoint(source, 0));
+        }
+
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(to, port), ct);
+            var line = new List<byte>();
+            var one = new byte[1];
+            while (await socket.ReceiveAsync(one, SocketFlags.None, ct) == 1 && one[0] != (byte)'\n')
+            {
+                line.Add(one[0]);
+            }
+
+            return line.Count == 0 ? "closed" : System.Text.Encoding.ASCII.GetString([.. line]);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused)
+        {
+            return "reset";
+        }
+    }
+
     /// <summary>A loopback port nobody listens on, never handed out before in this test run.</summary>
     public static int UnusedPort() => TestPorts.Take(1)[0];
 
