@@ -139,4 +139,66 @@ public sealed class TargetConnectorTests
             "still failing, and still serving");
         Assert.That(daemon.BoundPorts, Has.Member(ports[0]), "the proxy goes on");
     }
+    [Test]
+    public async Task ConnectAsync_TargetUnavailable_TriedOnlyAfterEveryAvailableOneFailed(CancellationToken ct)
+    {
+        await using var ejected = new EchoServer();
+        var second = new EchoServer();
+        var route = new AppRoute(App("a", [1], ejected.Target, second.Target));
+        var ejectedState = route.Health[ejected.Target];
+        for (var i = 0; i < 3; i++)
+        {
+            ejectedState.Health.ConnectFailed("refused");
+        }
+
+        route.DefaultPool.Republish();
+        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        for (var i = 0; i < 4; i++)
+        {
+            var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+            result.Socket!.Dispose();
+            result.Target!.Exit();
+            Assert.That(result.Target.Config.Port, Is.EqualTo(second.Port), "the available target, every time");
+        }
+
+        Assert.That(ejected.Accepted, Is.Zero);
+
+        await second.DisposeAsync();
+        var lastResort = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+        using var socket = lastResort.Socket;
+        Assert.That(lastResort.Target!.Config.Port, Is.EqualTo(ejected.Port), "an unavailable target beats no target");
+        Assert.That(lastResort.Attempts, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task ConnectAsync_RefusedRepeatedly_RecordsFailuresUntilEjected(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var refused = $"127.0.0.1:{Sockets.UnusedPort()}";
+        var route = new AppRoute(App("a", [1], refused, echo.Target));
+        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        for (var i = 0; i < 6; i++)
+        {
+            var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+            result.Socket!.Dispose();
+            result.Target!.Exit();
+        }
+
+        Assert.That(route.Health[refused].IsAvailable, Is.False, "3 consecutive failures (the default) eject it");
+        Assert.That(route.DefaultPool.Current.Unavailable.Single().ToString(), Is.EqualTo(refused));
+    }
+
+    [Test]
+    public async Task ConnectAsync_Connected_CountsTheTargetActiveUntilExit(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var route = new AppRoute(App("a", [1], echo.Target));
+        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+
+        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+        using var socket = result.Socket;
+        Assert.That(result.Target!.ActiveConnections, Is.EqualTo(1));
+        result.Target.Exit();
+        Assert.That(result.Target.ActiveConnections, Is.Zero);
+    }
 }
