@@ -205,4 +205,24 @@ public sealed class ProxyDaemonHealthTests
         await daemon.ApplyAsync(Config(app), ct);
         Assert.That(daemon.GetRoute("a")!.Health[dead].IsAvailable, Is.True, "a target that left the config is forgotten");
     }
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Health_SameTargetInTwoApps_KeptPerApp(CancellationToken ct)
+    {
+        await using var good = new EchoServer(greeting: "A\n");
+        var dead = $"127.0.0.1:{Sockets.UnusedPort()}";
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ports = FreePorts(2);
+        await using var daemon = DaemonFixture.Create(time: time);
+        await daemon.ApplyAsync(Config(
+            App("a", [ports[0]], dead, good.Target) with { PassiveHealth = QuickEjection },
+            App("b", [ports[1]], dead, good.Target) with { PassiveHealth = QuickEjection }), ct);
+        for (var i = 0; i < 4; i++)
+        {
+            await Sockets.GreetingAsync(ports[0], ct);
+        }
+
+        Assert.That(daemon.GetRoute("a")!.Health[dead].IsAvailable, Is.False);
+        Assert.That(daemon.GetRoute("b")!.Health[dead].IsAvailable, Is.True, "app b has not seen it fail");
+    }
 }

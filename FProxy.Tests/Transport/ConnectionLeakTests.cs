@@ -89,6 +89,65 @@ public sealed class ConnectionLeakTests
         Assert.That(await Probe.EchoAsync(ports[0], "after", ct), Is.EqualTo("after"), "the daemon still serves");
     }
 
+    [Test]
+    public async Task Daemon_ClientsAbortingWhileTheirHelloIsPeeked_LeaveNothingBehind(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var pool = new PinnedBlockMemoryPool();
+        await using var daemon = DaemonFixture.Create(pool: pool);
+        var port = FreePorts(1)[0];
+        var rule = new FProxy.Configuration.RuleConfig
+        {
+            Match = new FProxy.Configuration.MatchConfig { Sni = new FProxy.Configuration.EquatableList<string>(["*.example.com"]) },
+            Targets = new FProxy.Configuration.EquatableList<FProxy.Configuration.TargetConfig>([Target(echo.Target)]),
+        };
+        await daemon.ApplyAsync(Config(App("sni", [port], echo.Target) with
+        {
+            Rules = new FProxy.Configuration.EquatableList<FProxy.Configuration.RuleConfig>([rule]),
+            SniTimeout = TimeSpan.FromMilliseconds(200),
+        }), ct);
+
+        var hello = FProxy.Tests.Routing.ClientHelloBuilder.Build("a.example.com");
+        const int count = 2_000;
+        for (var batch = 0; batch < count / Concurrency; batch++)
+        {
+            var tasks = new Task[Concurrency];
+            for (var i = 0; i < Concurrency; i++)
+            {
+                var index = (batch * Concurrency) + i;
+                byte[]? first = (index % 4) switch { 0 => [], 1 => hello[..20], 2 => hello, _ => null };
+                tasks[i] = PeekAbortAsync(port, index, first, ct);
+            }
+
+            await Task.WhenAll(tasks);
+        }
+
+        await WaitForIdleAsync(daemon, pool);
+        Assert.That(await Probe.EchoAsync(port, "after", ct), Is.EqualTo("after"), "the daemon still serves");
+    }
+
+    /// <summary>Sends <paramref name="first"/> (null: closes politely without sending) and resets, during or right after the peek.</summary>
+    private static async Task PeekAbortAsync(int port, int index, byte[]? first, CancellationToken ct)
+    {
+        var source = new IPAddress(new byte[] { 127, 0, 0, (byte)(FirstSource + (index % Sources)) });
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        client.Bind(new IPEndPoint(source, 0));
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
+        if (first is null)
+        {
+            client.Shutdown(SocketShutdown.Send);
+            await Sockets.ReadEndAsync(client, ct);
+            return;
+        }
+
+        if (first.Length > 0)
+        {
+            await client.SendAsync(first, SocketFlags.None, ct);
+        }
+
+        client.LingerState = new LingerOption(true, 0);
+    }
+
     private static int PortFor(Abort kind, int[] ports) => kind switch
     {
         Abort.TargetResets => ports[1],
