@@ -151,6 +151,13 @@ internal sealed class AppHealth
                 break;
         }
 
+        // A change can be seen on the data path (a connect failure ejecting its target), and
+        // building a snapshot may be costly (a hash ring over 1,000 targets): never there.
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Health.Republish(s.Target), (Health: this, Target: target), preferLocal: false);
+    }
+
+    private void Republish(TargetState target)
+    {
         foreach (var pool in Volatile.Read(ref _pools))
         {
             if (pool.Contains(target))

@@ -102,7 +102,9 @@ public sealed class ProxyDaemonHealthTests
         }
 
         Assert.That(deadState.IsAvailable, Is.False, "two failures in a row eject it");
-        Assert.That(daemon.GetRoute("a")!.DefaultPool.Current.Available.Select(static t => t.ToString()), Is.EqualTo(new[] { good.Target }));
+        var pool = daemon.GetRoute("a")!.DefaultPool;
+        await Wait.UntilAsync(() => pool.Current.Available.Count == 1, ct);
+        Assert.That(pool.Current.Available.Select(static t => t.ToString()), Is.EqualTo(new[] { good.Target }));
 
         time.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromMilliseconds(1));
         Assert.That(deadState.IsAvailable, Is.False);
@@ -139,7 +141,7 @@ public sealed class ProxyDaemonHealthTests
             Assert.That(await Sockets.GreetingAsync(port, ct), Is.EqualTo("reset"));
         }
 
-        Assert.That(pool.Current.Panic, Is.True);
+        await Wait.UntilAsync(() => pool.Current.Panic, ct);
         Assert.That(pool.Current.Available, Has.Count.EqualTo(2), "panic offers every target");
         Assert.That(logs.Count(1500), Is.EqualTo(1), "panic is logged once");
 
@@ -181,7 +183,7 @@ public sealed class ProxyDaemonHealthTests
 
         time.Advance(TimeSpan.FromSeconds(10));
         Assert.That(after.Health[dead].IsAvailable, Is.True, "returns on the original schedule");
-        Assert.That(after.DefaultPool.Current.Available, Has.Count.EqualTo(3), "and the new route's pool sees it");
+        await Wait.UntilAsync(() => after.DefaultPool.Current.Available.Count == 3, ct);
     }
 
     [Test]

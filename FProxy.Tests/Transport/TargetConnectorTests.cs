@@ -185,6 +185,7 @@ public sealed class TargetConnectorTests
         }
 
         Assert.That(route.Health[refused].IsAvailable, Is.False, "3 consecutive failures (the default) eject it");
+        await Wait.UntilAsync(() => route.DefaultPool.Current.Unavailable.Length == 1, ct);
         Assert.That(route.DefaultPool.Current.Unavailable.Single().ToString(), Is.EqualTo(refused));
     }
 
