@@ -178,6 +178,57 @@ public sealed class ProxyDaemonRuleTests
         await Wait.UntilAsync(() => daemon.ActiveConnections == 0, ct);
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Sni_RealTlsClient_HelloRoutedAndForwardedUnchanged(CancellationToken ct)
+    {
+        using var plain = Listen();
+        using var tls = Listen();
+        var port = FreePorts(1)[0];
+        await using var daemon = DaemonFixture.Create();
+        var app = TestConfigs.App("a", [port], Name(plain)) with
+        {
+            Rules = new EquatableList<RuleConfig>([Rule(new MatchConfig { Sni = List("*.example.com") }, Name(tls))]),
+        };
+        await daemon.ApplyAsync(Config(app), ct);
+
+        // .NET's own TLS client writes the ClientHello; the backend only records it.
+        using var client = await Sockets.ConnectAsync(port, ct);
+        using var cancelClient = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        await using var ssl = new System.Net.Security.SslStream(new NetworkStream(client, ownsSocket: false));
+        var handshake = ssl.AuthenticateAsClientAsync(
+            new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "API.example.com" }, cancelClient.Token);
+
+        using var backend = await tls.AcceptAsync(ct);
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        string? name = null;
+        var result = FProxy.Routing.SniParseResult.NeedMoreData;
+        while (result == FProxy.Routing.SniParseResult.NeedMoreData)
+        {
+            var n = await backend.ReceiveAsync(buffer, SocketFlags.None, ct);
+            Assert.That(n, Is.Positive, "the hello arrives whole");
+            received.AddRange(buffer.AsSpan(0, n));
+            result = FProxy.Routing.ClientHelloParser.TryReadServerName(new System.Buffers.ReadOnlySequence<byte>([.. received]), out name);
+        }
+
+        Assert.That(result, Is.EqualTo(FProxy.Routing.SniParseResult.Found));
+        Assert.That(name, Is.EqualTo("api.example.com"));
+        await cancelClient.CancelAsync();
+        client.Dispose();
+        Assert.That(async () => await handshake, Throws.InstanceOf<Exception>(), "no server answered the handshake");
+    }
+
+    private static Socket Listen()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Listen(16);
+        return socket;
+    }
+
+    private static string Name(Socket listener) => listener.LocalEndPoint!.ToString()!;
+
     private static RuleConfig Rule(MatchConfig match, string target) =>
         new() { Match = match, Targets = new EquatableList<TargetConfig>([Target(target)]) };
 
