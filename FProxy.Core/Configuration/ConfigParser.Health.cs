@@ -107,7 +107,7 @@ public static partial class ConfigParser
             return send || expect ? HealthCheckConfig.SendExpectProbe : HealthCheckConfig.TcpProbe;
         }
 
-        var probe = ReadRegisteredName(element, "\"HealthCheck.Probe\"", "probe", schema.Probes, schema.FindProbe, problems);
+        var probe = ReadRegisteredName(element, "\"HealthCheck.Probe\"", "probe", "probes", schema.Probes, schema.FindProbe, problems);
         if ((send || expect) && string.Equals(probe, HealthCheckConfig.TcpProbe, StringComparison.OrdinalIgnoreCase))
         {
             var ignored = send && expect ? "\"Send\" and \"Expect\" would be" : send ? "\"Send\" would be" : "\"Expect\" would be";

@@ -13,7 +13,8 @@ public static partial class ConfigParser
 
     /// <summary>
     /// The app's <c>"Rules"</c>, empty when absent. <paramref name="appPorts"/> are the app's
-    /// valid ports (null when its <c>"Ports"</c> is missing or not a list), which rules may match on.
+    /// valid ports, which rules may match on; when there are none (its <c>"Ports"</c> is missing
+    /// or wrong, already reported) rule ports are not checked against them.
     /// </summary>
     private static List<RuleConfig>? ReadRules(
         Dictionary<string, JsonElement> keys, List<int>? appPorts, ConfigSchema schema, List<string> problems)
@@ -162,7 +163,7 @@ public static partial class ConfigParser
                 problems.Add($"{label}: expected an integer port, got {Show(item)}");
                 ok = false;
             }
-            else if (appPorts is not null && (port is < 1 or > 65535 || !appPorts.Contains((int)port)))
+            else if (appPorts is { Count: > 0 } && (port is < 1 or > 65535 || !appPorts.Contains((int)port)))
             {
                 // A connection only ever arrives on one of the app's ports: any other would never match.
                 problems.Add($"{label}: port {item.GetRawText()} is not one of this app's ports ({string.Join(", ", appPorts)})");

@@ -104,5 +104,5 @@ public static partial class ConfigParser
     private static string? ReadStrategy(JsonElement element, string place, ConfigSchema schema, List<string> problems) =>
         element.ValueKind == JsonValueKind.Null
             ? null
-            : ReadRegisteredName(element, At(place, "\"Strategy\""), "strategy", schema.Strategies, schema.FindStrategy, problems);
+            : ReadRegisteredName(element, At(place, "\"Strategy\""), "strategy", "strategies", schema.Strategies, schema.FindStrategy, problems);
 }

@@ -167,13 +167,14 @@ public static partial class ConfigParser
     /// <param name="element">The value given.</param>
     /// <param name="label">What messages call the value: <c>"Strategy"</c> or <c>Rules[0]: "Strategy"</c>.</param>
     /// <param name="kind">What the name names: "strategy" or "probe".</param>
+    /// <param name="kinds">The plural: "strategies" or "probes".</param>
     /// <param name="names">The valid names.</param>
     /// <param name="find">Looks a name up, ignoring case.</param>
     /// <param name="problems">Receives the problem, if any.</param>
     private static string? ReadRegisteredName(
-        JsonElement element, string label, string kind, IReadOnlyList<string> names, Func<string, string?> find, List<string> problems)
+        JsonElement element, string label, string kind, string kinds, IReadOnlyList<string> names, Func<string, string?> find, List<string> problems)
     {
-        var valid = names.Count == 0 ? $"no {kind}s are registered" : $"valid {kind}s: {string.Join(", ", names)}";
+        var valid = names.Count == 0 ? $"no {kinds} are registered" : $"valid {kinds}: {string.Join(", ", names)}";
         if (element.ValueKind != JsonValueKind.String)
         {
             problems.Add($"{label} must be a string, got {Show(element)}; {valid}");

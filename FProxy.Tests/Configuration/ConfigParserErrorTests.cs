@@ -60,6 +60,17 @@ public sealed class ConfigParserErrorTests
             Is.EqualTo(new[] { "Apps[0] \"a\": unknown key \"ConnectTimout\" (did you mean \"ConnectTimeout\"?)" }));
     }
 
+    [TestCase("Stratgy", "Strategy")]
+    [TestCase("Rule", "Rules")]
+    [TestCase("SniTimout", "SniTimeout")]
+    [TestCase("HealthChecks", "HealthCheck")]
+    [TestCase("PasiveHealth", "PassiveHealth")]
+    public void Parse_MisspeltNewAppKey_SuggestsTheKnownKey(string key, string hint)
+    {
+        Assert.That(AppErrors($$""","{{key}}":1"""),
+            Is.EqualTo(new[] { $"Apps[0] \"a\": unknown key \"{key}\" (did you mean \"{hint}\"?)" }));
+    }
+
     [Test]
     public void Parse_UnknownKeyFarFromAny_HasNoHint()
     {
