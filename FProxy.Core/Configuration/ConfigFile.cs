@@ -5,12 +5,16 @@ public static class ConfigFile
 {
     /// <summary>Reads and validates the configuration file at <paramref name="path"/>.</summary>
     /// <param name="path">The file (UTF-8 JSON, see docs/configuration.md).</param>
+    /// <param name="schema">
+    /// The strategy and probe names the config may use; <see cref="ConfigSchema.Default"/> (the
+    /// built-ins) when null.
+    /// </param>
     /// <returns>The validated snapshot.</returns>
     /// <exception cref="ConfigException">
     /// The file is missing or unreadable (for example <c>config file "/x/config.json" not found</c>),
     /// or its content is invalid; <see cref="ConfigException.Errors"/> lists every problem.
     /// </exception>
-    public static ProxyConfig Load(string path) => ConfigParser.Parse(Read(path), path);
+    public static ProxyConfig Load(string path, ConfigSchema? schema = null) => ConfigParser.Parse(Read(path), path, schema);
 
     /// <summary>The file's text, or a <see cref="ConfigException"/> with a clear message and the I/O error as its inner exception.</summary>
     internal static string Read(string path)

@@ -25,9 +25,14 @@ public static partial class ConfigParser
     /// </summary>
     /// <param name="json">The configuration text.</param>
     /// <param name="source">Where it came from (a file path), for messages.</param>
+    /// <param name="schema">
+    /// The strategy and probe names the config may use; <see cref="ConfigSchema.Default"/> (the
+    /// built-ins) when null. A daemon with custom registrations passes its own
+    /// (<see cref="Daemon.ProxyDaemon.Schema"/>).
+    /// </param>
     /// <returns>The validated snapshot.</returns>
     /// <exception cref="ConfigException">The text is not valid JSON or the configuration is invalid.</exception>
-    public static ProxyConfig Parse(string json, string source = "config")
+    public static ProxyConfig Parse(string json, string source = "config", ConfigSchema? schema = null)
     {
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(source);
@@ -45,12 +50,12 @@ public static partial class ConfigParser
         using (document)
         {
             var errors = new List<string>();
-            var config = ReadRoot(document.RootElement, errors);
+            var config = ReadRoot(document.RootElement, schema ?? ConfigSchema.Default, errors);
             return errors.Count > 0 || config is null ? throw new ConfigException(source, errors) : config;
         }
     }
 
-    private static ProxyConfig? ReadRoot(JsonElement root, List<string> errors)
+    private static ProxyConfig? ReadRoot(JsonElement root, ConfigSchema schema, List<string> errors)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -78,7 +83,7 @@ public static partial class ConfigParser
         var index = 0;
         foreach (var app in apps.EnumerateArray())
         {
-            if (ReadApp(app, index, portOwners, nameOwners, errors) is { } parsed)
+            if (ReadApp(app, index, schema, portOwners, nameOwners, errors) is { } parsed)
             {
                 result.Add(parsed);
             }

@@ -27,18 +27,26 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
 {
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ConfigSchema _schema;
 
     /// <summary>Creates a subscriber for the config file at <paramref name="path"/>.</summary>
     /// <param name="path">The config file; relative paths are resolved against the current directory.</param>
     /// <param name="logger">Receives reloads, invalid versions and watcher failures.</param>
     /// <param name="timeProvider">Clock for debouncing and polling; <see cref="TimeProvider.System"/> when null.</param>
-    public FileConfigSubscriber(string path, ILogger<FileConfigSubscriber> logger, TimeProvider? timeProvider = null)
+    /// <param name="schema">
+    /// The strategy and probe names the config may use; <see cref="ConfigSchema.Default"/> (the
+    /// built-ins) when null. A daemon with custom registrations passes its own
+    /// (<see cref="Daemon.ProxyDaemon.Schema"/>).
+    /// </param>
+    public FileConfigSubscriber(
+        string path, ILogger<FileConfigSubscriber> logger, TimeProvider? timeProvider = null, ConfigSchema? schema = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(logger);
         FilePath = path;
         _logger = logger;
         _time = timeProvider ?? TimeProvider.System;
+        _schema = schema ?? ConfigSchema.Default;
     }
 
     /// <summary>The config file, as given.</summary>
@@ -68,7 +76,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         // Start watching before the first read, so that a change made during it is not missed.
         using var watch = new DirectoryWatch(directory, PollInterval, _time, e => ConfigLog.WatcherFailed(_logger, directory, e));
         var identity = FileIdentity.Of(fullPath);
-        var last = ConfigFile.Load(FilePath);
+        var last = ConfigFile.Load(FilePath, _schema);
         ConfigLog.Loaded(_logger, FilePath, last.Apps.Count);
         ConfigLog.WatchStarted(_logger, FilePath, Duration.Format(PollInterval));
         try
@@ -180,7 +188,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
 
         try
         {
-            var config = ConfigParser.Parse(text, FilePath);
+            var config = ConfigParser.Parse(text, FilePath, _schema);
             rejected = null;
             return config;
         }

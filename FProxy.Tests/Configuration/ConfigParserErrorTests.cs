@@ -60,6 +60,17 @@ public sealed class ConfigParserErrorTests
             Is.EqualTo(new[] { "Apps[0] \"a\": unknown key \"ConnectTimout\" (did you mean \"ConnectTimeout\"?)" }));
     }
 
+    [TestCase("Stratgy", "Strategy")]
+    [TestCase("Rule", "Rules")]
+    [TestCase("SniTimout", "SniTimeout")]
+    [TestCase("HealthChecks", "HealthCheck")]
+    [TestCase("PasiveHealth", "PassiveHealth")]
+    public void Parse_MisspeltNewAppKey_SuggestsTheKnownKey(string key, string hint)
+    {
+        Assert.That(AppErrors($$""","{{key}}":1"""),
+            Is.EqualTo(new[] { $"Apps[0] \"a\": unknown key \"{key}\" (did you mean \"{hint}\"?)" }));
+    }
+
     [Test]
     public void Parse_UnknownKeyFarFromAny_HasNoHint()
     {
@@ -137,10 +148,10 @@ public sealed class ConfigParserErrorTests
         Assert.That(errors, Is.EqualTo(new[]
         {
             "Apps[0] \"a\": \"Ports\" must be an array of integers, got \"5001\"",
-            "Apps[0] \"a\": \"Targets\" must be an array of strings like \"host:port\", got \"h:1\"",
+            "Apps[0] \"a\": \"Targets\" must be an array of targets, each \"host:port\" or an object like {\"Address\": \"host:port\", \"Weight\": 2}, got \"h:1\"",
             "Apps[1] \"b\": Ports[1]: expected an integer port, got \"2\"",
             "Apps[1] \"b\": Ports[2]: expected an integer port, got 3.5",
-            "Apps[1] \"b\": Targets[0]: expected a string like \"host:port\", got 9001",
+            "Apps[1] \"b\": Targets[0]: expected \"host:port\" or an object like {\"Address\": \"host:port\", \"Weight\": 2}, got 9001",
             "Apps[2]: must be an object, got 7",
         }));
     }

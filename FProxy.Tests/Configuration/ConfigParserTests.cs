@@ -44,6 +44,30 @@ public sealed class ConfigParserTests
             Assert.That(app.ConnectTimeout, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(app.DrainTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
             Assert.That(app.KeepAlive, Is.EqualTo(KeepAliveConfig.Default));
+            Assert.That(app.Strategy, Is.EqualTo("RoundRobin"));
+            Assert.That(app.Rules, Is.Empty);
+            Assert.That(app.SniTimeout, Is.EqualTo(TimeSpan.FromSeconds(1)));
+            Assert.That(app.HealthCheck, Is.Null);
+            Assert.That(app.PassiveHealth, Is.EqualTo(PassiveHealthConfig.Default));
+            Assert.That(app.Targets.Select(t => t.Weight), Is.All.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Parse_NewKeysInAnyCase_AreRecognized()
+    {
+        var app = ConfigParser.Parse("""
+            {"Apps":[{"Name":"a","Ports":[1],"Targets":["h:1"],"STRATEGY":"random","rules":[{"Match":{"Ports":[1]},"Targets":["r:1"]}],
+              "sniTimeout":"2s","healthcheck":"on","PASSIVEHEALTH":"off"}]}
+            """).Apps[0];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(app.Strategy, Is.EqualTo("Random"));
+            Assert.That(app.Rules, Has.Count.EqualTo(1));
+            Assert.That(app.SniTimeout, Is.EqualTo(TimeSpan.FromSeconds(2)));
+            Assert.That(app.HealthCheck, Is.EqualTo(new HealthCheckConfig()));
+            Assert.That(app.PassiveHealth, Is.EqualTo(PassiveHealthConfig.Off));
         });
     }
 

@@ -1,4 +1,6 @@
+using FProxy.Balancing;
 using FProxy.Configuration;
+using FProxy.Health;
 using FProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +15,13 @@ public sealed class FileConfigSubscriberTests
     private const int StoppedEvent = 1008;
     private const int StillInvalidEvent = 1009;
 
+    /// <summary>A config using the custom strategy of <see cref="StickySchema"/>, in another case.</summary>
+    private const string StickyJson = """{"Apps":[{"Name":"a","Ports":[5001],"Targets":["localhost:9001"],"Strategy":"sticky"}]}""";
+
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    /// <summary>The built-ins plus a custom strategy, as a daemon with a registered "Sticky" strategy would have.</summary>
+    private static readonly ConfigSchema StickySchema = new([.. StrategyRegistry.BuiltInNames, "Sticky"], ProbeRegistry.BuiltInNames);
 
     private string _dir = null!;
     private string _path = null!;
@@ -283,6 +291,61 @@ public sealed class FileConfigSubscriberTests
         await stream.DisposeAsync();
 
         Assert.That(_logger.Count(StoppedEvent), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Load_CustomSchema_AcceptsItsStrategyThatTheDefaultRejects()
+    {
+        File.WriteAllText(_path, StickyJson);
+
+        Assert.That(ConfigFile.Load(_path, StickySchema).Apps[0].Strategy, Is.EqualTo("Sticky"));
+        var e = Assert.Throws<ConfigException>(() => ConfigFile.Load(_path))!;
+        Assert.That(e.Errors, Has.Count.EqualTo(1));
+        Assert.That(e.Errors[0], Does.StartWith("Apps[0] \"a\": \"Strategy\": unknown strategy \"sticky\"; valid strategies: RoundRobin,"));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_CustomSchema_AcceptsItsStrategyAtStartAndOnReload(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = new ConfigStream(new FileConfigSubscriber(_path, _logger, schema: StickySchema), cancellationToken);
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("a", 5001)));
+
+        File.WriteAllText(_path, StickyJson);
+
+        var reloaded = await stream.NextAsync();
+        Assert.That(reloaded.Apps[0].Strategy, Is.EqualTo("Sticky"));
+        Assert.That(_logger.Count(InvalidEvent), Is.Zero);
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_DefaultSchema_RejectsACustomStrategyAtStart(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, StickyJson);
+        var subscriber = new FileConfigSubscriber(_path, NullLogger<FileConfigSubscriber>.Instance);
+
+        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
+
+        Assert.That(e.Errors, Has.Count.EqualTo(1));
+        Assert.That(e.Errors[0], Does.Contain("unknown strategy \"sticky\""));
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task WatchAsync_DefaultSchema_RejectsACustomStrategyOnReload(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        File.WriteAllText(_path, StickyJson);
+        await WaitForLogAsync(InvalidEvent);
+        File.WriteAllText(_path, Json("b", 5002));
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("b", 5002)));
+        Assert.That(_logger.Entries.Where(e => e.Id.Id == InvalidEvent).Select(e => e.Message), Has.Some.Contain("unknown strategy \"sticky\""));
     }
 
     [Test]
