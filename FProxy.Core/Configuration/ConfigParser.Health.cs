@@ -113,6 +113,10 @@ public static partial class ConfigParser
             var ignored = send && expect ? "\"Send\" and \"Expect\" would be" : send ? "\"Send\" would be" : "\"Expect\" would be";
             problems.Add($"\"HealthCheck.Probe\": \"{probe}\" only connects, so {ignored} ignored (use \"{HealthCheckConfig.SendExpectProbe}\", or leave \"Probe\" out)");
         }
+        else if (!send && !expect && string.Equals(probe, HealthCheckConfig.SendExpectProbe, StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"\"HealthCheck.Probe\": \"{probe}\" needs \"Send\", \"Expect\" or both (without them it would only connect: leave \"Probe\" out for that)");
+        }
 
         return probe;
     }

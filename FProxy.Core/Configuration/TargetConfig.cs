@@ -27,7 +27,13 @@ public sealed record TargetConfig(string Host, int Port)
     /// The target's identity: <c>host:port</c> with the host in lower case. Health state is kept
     /// per app and key, so it survives a reload that only changes the weight.
     /// </summary>
-    public string Key => ToString().ToLowerInvariant();
+    public string Key { get; } = KeyOf(Host, Port);
+
+    /// <summary>An IP literal in its canonical form (so [0:0::1] and [::1] are one target), a name in lower case.</summary>
+    private static string KeyOf(string host, int port) =>
+        IPAddress.TryParse(host, out var ip)
+            ? ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}" : $"{ip}:{port}"
+            : $"{host.ToLowerInvariant()}:{port}";
 
     /// <summary>Targets are equal when host (case-insensitively), port and weight are.</summary>
     /// <param name="other">The target to compare with.</param>

@@ -230,13 +230,13 @@ public sealed class ProxyDaemon : IAsyncDisposable
             {
                 if (strategy is not null && !_options.Strategies.Contains(strategy))
                 {
-                    errors.Add($"Apps[{i}] \"{app.Name}\": unknown strategy \"{strategy}\" (valid: {string.Join(", ", schema.Strategies)})");
+                    errors.Add($"Apps[{i}] \"{app.Name}\": \"Strategy\": unknown strategy \"{strategy}\"; valid strategies: {string.Join(", ", schema.Strategies)}");
                 }
             }
 
             if (app.HealthCheck is { } check && !_options.Probes.Contains(check.Probe))
             {
-                errors.Add($"Apps[{i}] \"{app.Name}\": unknown health probe \"{check.Probe}\" (valid: {string.Join(", ", schema.Probes)})");
+                errors.Add($"Apps[{i}] \"{app.Name}\": \"HealthCheck.Probe\": unknown probe \"{check.Probe}\"; valid probes: {string.Join(", ", schema.Probes)}");
             }
         }
 

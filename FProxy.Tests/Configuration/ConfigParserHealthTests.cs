@@ -106,11 +106,20 @@ public sealed class ConfigParserHealthTests
         Assert.That(Check(value)!.Probe, Is.EqualTo(HealthCheckConfig.SendExpectProbe));
     }
 
-    [TestCase("TCP", "tcp")]
-    [TestCase("Send-Expect", "send-expect")]
-    public void Parse_ProbeInAnyCase_StoresTheRegisteredSpelling(string written, string stored)
+    [TestCase("""{"Probe":"TCP"}""", "tcp")]
+    [TestCase("""{"Probe":"Send-Expect","Expect":"x"}""", "send-expect")]
+    public void Parse_ProbeInAnyCase_StoresTheRegisteredSpelling(string value, string stored)
     {
-        Assert.That(Check($$"""{"Probe":"{{written}}"}""")!.Probe, Is.EqualTo(stored));
+        Assert.That(Check(value)!.Probe, Is.EqualTo(stored));
+    }
+
+    [Test]
+    public void Parse_SendExpectProbeWithNeitherSendNorExpect_IsAnError()
+    {
+        Assert.That(CheckErrors("""{"Probe":"send-expect"}"""), Is.EqualTo(new[]
+        {
+            "Apps[0] \"a\": \"HealthCheck.Probe\": \"send-expect\" needs \"Send\", \"Expect\" or both (without them it would only connect: leave \"Probe\" out for that)",
+        }));
     }
 
     [Test]
