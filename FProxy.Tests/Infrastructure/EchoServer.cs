@@ -17,6 +17,7 @@ internal sealed class EchoServer : IAsyncDisposable
     private readonly byte[]? _greeting;
     private readonly bool _resetOnAccept;
     private int _accepted;
+    private int _disposed;
 
     public EchoServer(IPAddress? address = null, string? greeting = null)
         : this(address, greeting, resetOnAccept: false)
@@ -65,8 +66,14 @@ internal sealed class EchoServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the backend; a second call does nothing (tests stop a backend on purpose, then dispose it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _listener.Dispose();
         try
