@@ -140,7 +140,7 @@ public sealed class ConsistentHashStrategyTests
     }
 
     [Test]
-    public void Next_WeightChangesElsewhere_ClientsOfUnchangedTargetsMoveOnlyToTheHeavierOne()
+    public void Next_OneTargetHeavier_ClientsMoveOnlyToIt()
     {
         // Target 0 going from weight 1 to 2 adds points for it alone: clients only move to it.
         var targets = TestTargets.Set(5);
