@@ -11,6 +11,7 @@ namespace FProxy.Balancing;
 public sealed class TargetState
 {
     private TargetConfig _config;
+    private int _weight;
     private int _active;
 
     /// <summary>Creates the state of a target that is healthy, with no connections (tests, custom strategies).</summary>
@@ -24,6 +25,7 @@ public sealed class TargetState
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
+        _weight = config.Weight;
         Health = new TargetHealth(this, time, passive);
     }
 
@@ -31,11 +33,16 @@ public sealed class TargetState
     public TargetConfig Config
     {
         get => Volatile.Read(ref _config);
-        internal set => Volatile.Write(ref _config, value);
+        internal set
+        {
+            Volatile.Write(ref _weight, value.Weight);
+            Volatile.Write(ref _config, value);
+        }
     }
 
     /// <summary>The target's weight, 1 or more.</summary>
-    public int Weight => Config.Weight;
+    /// <remarks>A field of its own: LeastConnections reads it for every target on every pick.</remarks>
+    public int Weight => Volatile.Read(ref _weight);
 
     /// <summary>Connections to this target open now, or being opened, across all ports of the app.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
