@@ -27,8 +27,7 @@ public sealed class StrategyRegistry
     /// <summary>Client-IP affinity on a hash ring: adding or removing one of N targets moves about 1/N of clients.</summary>
     public const string ConsistentHash = "ConsistentHash";
 
-    private readonly Dictionary<string, Func<TargetSet, IStrategy>> _factories = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<string> _names = [];
+    private readonly NamedFactories<Func<TargetSet, IStrategy>> _factories = new();
 
     /// <summary>Creates a registry holding the built-in strategies.</summary>
     public StrategyRegistry()
@@ -46,7 +45,7 @@ public sealed class StrategyRegistry
         [RoundRobin, Random, LeastConnections, PowerOfTwoChoices, WeightedRoundRobin, ConsistentHash];
 
     /// <summary>Every registered name, built-ins first, as registered.</summary>
-    public IReadOnlyList<string> Names => _names;
+    public IReadOnlyList<string> Names => _factories.Names;
 
     /// <summary>
     /// Registers a strategy. <paramref name="factory"/> is called off the data path each time the
@@ -58,16 +57,7 @@ public sealed class StrategyRegistry
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty or has other characters.</exception>
     public StrategyRegistry Add(string name, Func<TargetSet, IStrategy> factory)
     {
-        ArgumentNullException.ThrowIfNull(factory);
-        RegistryNames.Validate(name);
-        if (_factories.TryAdd(name, factory))
-        {
-            _names.Add(name);
-        }
-        else
-        {
-            _factories[name] = factory;
-        }
+        _factories.Add(name, factory);
 
         return this;
     }
@@ -81,7 +71,7 @@ public sealed class StrategyRegistry
 
     /// <summary>Whether <paramref name="name"/> is registered (case-insensitively).</summary>
     /// <param name="name">A strategy name.</param>
-    public bool Contains(string name) => _factories.ContainsKey(name);
+    public bool Contains(string name) => _factories.Contains(name);
 
     /// <summary>Makes the strategy <paramref name="name"/> for <paramref name="targets"/>.</summary>
     internal IStrategy Create(string name, TargetSet targets) => _factories[name](targets);

@@ -8,8 +8,7 @@ namespace FProxy.Health;
 /// </summary>
 public sealed class ProbeRegistry
 {
-    private readonly Dictionary<string, Func<HealthCheckConfig, IHealthProbe>> _factories = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<string> _names = [];
+    private readonly NamedFactories<Func<HealthCheckConfig, IHealthProbe>> _factories = new();
 
     /// <summary>Creates a registry holding the built-in probes.</summary>
     public ProbeRegistry()
@@ -22,7 +21,7 @@ public sealed class ProbeRegistry
     public static IReadOnlyList<string> BuiltInNames { get; } = [HealthCheckConfig.TcpProbe, HealthCheckConfig.SendExpectProbe];
 
     /// <summary>Every registered kind, built-ins first.</summary>
-    public IReadOnlyList<string> Names => _names;
+    public IReadOnlyList<string> Names => _factories.Names;
 
     /// <summary>
     /// Registers a probe kind. <paramref name="factory"/> is called when an app's health check
@@ -34,16 +33,7 @@ public sealed class ProbeRegistry
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty or has other characters.</exception>
     public ProbeRegistry Add(string name, Func<HealthCheckConfig, IHealthProbe> factory)
     {
-        ArgumentNullException.ThrowIfNull(factory);
-        RegistryNames.Validate(name);
-        if (_factories.TryAdd(name, factory))
-        {
-            _names.Add(name);
-        }
-        else
-        {
-            _factories[name] = factory;
-        }
+        _factories.Add(name, factory);
 
         return this;
     }
@@ -57,7 +47,7 @@ public sealed class ProbeRegistry
 
     /// <summary>Whether <paramref name="name"/> is registered (case-insensitively).</summary>
     /// <param name="name">A probe kind.</param>
-    public bool Contains(string name) => _factories.ContainsKey(name);
+    public bool Contains(string name) => _factories.Contains(name);
 
     internal IHealthProbe Create(HealthCheckConfig config) => _factories[config.Probe](config);
 }

@@ -162,10 +162,7 @@ public sealed class ProxyDaemonHealthTests
         await using var daemon = DaemonFixture.Create(time: time);
         var app = App("a", [port], dead, good.Target) with { PassiveHealth = QuickEjection };
         await daemon.ApplyAsync(Config(app), ct);
-        for (var i = 0; i < 4; i++)
-        {
-            await Sockets.GreetingAsync(port, ct);
-        }
+        await EjectByTrafficAsync(port, ct);
 
         var before = daemon.GetRoute("a")!;
         Assert.That(before.Health[dead].IsAvailable, Is.False);
@@ -197,10 +194,7 @@ public sealed class ProxyDaemonHealthTests
         await using var daemon = DaemonFixture.Create(time: time);
         var app = App("a", [port], dead, good.Target) with { PassiveHealth = QuickEjection };
         await daemon.ApplyAsync(Config(app), ct);
-        for (var i = 0; i < 4; i++)
-        {
-            await Sockets.GreetingAsync(port, ct);
-        }
+        await EjectByTrafficAsync(port, ct);
 
         Assert.That(daemon.GetRoute("a")!.Health[dead].IsAvailable, Is.False);
         await daemon.ApplyAsync(Config(App("a", [port], good.Target)), ct);
@@ -219,12 +213,18 @@ public sealed class ProxyDaemonHealthTests
         await daemon.ApplyAsync(Config(
             App("a", [ports[0]], dead, good.Target) with { PassiveHealth = QuickEjection },
             App("b", [ports[1]], dead, good.Target) with { PassiveHealth = QuickEjection }), ct);
-        for (var i = 0; i < 4; i++)
-        {
-            await Sockets.GreetingAsync(ports[0], ct);
-        }
+        await EjectByTrafficAsync(ports[0], ct);
 
         Assert.That(daemon.GetRoute("a")!.Health[dead].IsAvailable, Is.False);
         Assert.That(daemon.GetRoute("b")!.Health[dead].IsAvailable, Is.True, "app b has not seen it fail");
+    }
+
+    /// <summary>Four connections: round robin sends two of them to the dead target first, which with <see cref="QuickEjection"/> ejects it.</summary>
+    private static async Task EjectByTrafficAsync(int port, CancellationToken ct)
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.That(await Sockets.GreetingAsync(port, ct), Is.EqualTo("A"), "each fails over to the live target");
+        }
     }
 }
