@@ -13,6 +13,8 @@ public sealed class TargetState
     private TargetConfig _config;
     private int _weight;
     private int _active;
+    private long _bytesUp;
+    private long _bytesDown;
 
     /// <summary>Creates the state of a target that is healthy, with no connections (tests, custom strategies).</summary>
     /// <param name="config">The target.</param>
@@ -47,6 +49,12 @@ public sealed class TargetState
     /// <summary>Connections to this target open now, or being opened, across all ports of the app.</summary>
     public int ActiveConnections => Volatile.Read(ref _active);
 
+    /// <summary>Bytes forwarded from clients to this target, across all its connections so far.</summary>
+    public long BytesClientToTarget => Volatile.Read(ref _bytesUp);
+
+    /// <summary>Bytes forwarded from this target to clients.</summary>
+    public long BytesTargetToClient => Volatile.Read(ref _bytesDown);
+
     /// <summary>Whether the target takes new connections: not failed by active checks, not ejected.</summary>
     public bool IsAvailable => Health.IsAvailable;
 
@@ -59,4 +67,17 @@ public sealed class TargetState
     internal void Enter() => Interlocked.Increment(ref _active);
 
     internal void Exit() => Interlocked.Decrement(ref _active);
+
+    /// <summary>Counts bytes a pump forwarded (per flush, so a long-lived connection shows its traffic as it goes).</summary>
+    internal void AddBytes(bool toTarget, long count)
+    {
+        if (toTarget)
+        {
+            Interlocked.Add(ref _bytesUp, count);
+        }
+        else
+        {
+            Interlocked.Add(ref _bytesDown, count);
+        }
+    }
 }

@@ -70,6 +70,21 @@ public sealed record AppConfig
     /// <summary>Ejection of targets after consecutive connect failures; on by default.</summary>
     public PassiveHealthConfig PassiveHealth { get; init; } = PassiveHealthConfig.Default;
 
+    /// <summary>Whether each finished connection of this app is logged (category FProxy.Access); off by default.</summary>
+    public bool AccessLog { get; init; }
+
+    /// <summary>
+    /// Most connections the app may have open at once, across its ports; null (the default) for
+    /// no limit. A new connection beyond it is reset at once and counted as failed ("limit").
+    /// </summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary>
+    /// A connection with no bytes either way for this long is closed; null (the default) for
+    /// never. Keepalive probes do not count as bytes.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
     /// <summary>Every distinct target of the app, its own and its rules', by <see cref="TargetConfig.Key"/>.</summary>
     internal IEnumerable<TargetConfig> AllTargets() =>
         Targets.Concat(Rules.SelectMany(static r => r.Targets)).DistinctBy(static t => t.Key);

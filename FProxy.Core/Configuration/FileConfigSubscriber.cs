@@ -49,6 +49,12 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         _schema = schema ?? ConfigSchema.Default;
     }
 
+    /// <summary>
+    /// Called once for each new invalid version of the file seen while watching (the running
+    /// config stays in force), e.g. to report a failed rollout (<see cref="Daemon.ProxyDaemon.ReportRejected"/>).
+    /// </summary>
+    public Action<ConfigException>? Rejected { get; set; }
+
     /// <summary>The config file, as given.</summary>
     public string FilePath { get; }
 
@@ -196,6 +202,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         {
             rejected = text;
             ConfigLog.ReloadInvalid(_logger, FilePath, e.Errors.Count, string.Concat(e.Errors.Select(static error => Environment.NewLine + "  " + error)));
+            Rejected?.Invoke(e);
             return null;
         }
     }

@@ -21,8 +21,8 @@ internal static partial class DaemonLog
     [LoggerMessage(1304, LogLevel.Information, "port {Port}: now routed to app {App}")]
     public static partial void PortRerouted(ILogger logger, int port, string app);
 
-    [LoggerMessage(1305, LogLevel.Information, "config applied: {Apps} app(s), {Ports} port(s); {Added} port(s) added, {Removed} removed, {Rerouted} rerouted, {Rebound} rebound")]
-    public static partial void ConfigApplied(ILogger logger, int apps, int ports, int added, int removed, int rerouted, int rebound);
+    [LoggerMessage(1305, LogLevel.Information, "config applied: version {Version} (hash {Hash}), {Apps} app(s), {Ports} port(s); {Added} port(s) added, {Removed} removed, {Rerouted} rerouted, {Rebound} rebound")]
+    public static partial void ConfigApplied(ILogger logger, long version, string hash, int apps, int ports, int added, int removed, int rerouted, int rebound);
 
     [LoggerMessage(1306, LogLevel.Information, "shutting down: listeners closed, draining {Connections} connection(s)")]
     public static partial void ShuttingDown(ILogger logger, int connections);
@@ -32,4 +32,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(1308, LogLevel.Information, "{App}: port {Port} rebinding (Bind or Backlog changed)")]
     public static partial void PortRebinding(ILogger logger, string app, int port);
+
+    [LoggerMessage(1309, LogLevel.Warning, "{App}: none of its targets resolve ({Reasons}); applied anyway, it recovers when they do")]
+    public static partial void AppUnresolvable(ILogger logger, string app, string reasons);
 }

@@ -16,6 +16,9 @@ internal sealed class PortSlot(int port, AppRoute route)
     /// <summary>Cancels the background bind retry, if one runs.</summary>
     public CancellationTokenSource? Retry { get; set; }
 
+    /// <summary>Why the last bind failed (or the listener stopped), while it is being retried.</summary>
+    public string? Error { get; set; }
+
     /// <summary>Set when the port left the config: a retry still running must not bind it.</summary>
     public bool Removed { get; set; }
 }

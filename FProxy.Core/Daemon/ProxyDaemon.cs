@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using FProxy.Configuration;
+using FProxy.Diagnostics;
 using FProxy.Dns;
 using FProxy.Health;
 using FProxy.Transport;
@@ -16,7 +17,7 @@ namespace FProxy.Daemon;
 /// connections; a Bind or Backlog change binds the new socket first (reuse-port) and then drains
 /// the old one. A port that cannot be bound is retried in the background and stops nothing else.
 /// </summary>
-public sealed class ProxyDaemon : IAsyncDisposable
+public sealed partial class ProxyDaemon : IAsyncDisposable
 {
     private readonly ProxyDaemonOptions _options;
     private readonly IAddressResolver _resolver;
@@ -31,6 +32,8 @@ public sealed class ProxyDaemon : IAsyncDisposable
     private readonly ILogger _healthLogger;
     private readonly TargetConnector _connector;
     private readonly Dictionary<string, AppHealth> _health = new(StringComparer.Ordinal);
+    private readonly ProxyMetrics _metrics;
+    private int _bindFailures; // In the rollout being applied (under the gate).
     private Dictionary<string, AppRoute> _routes = new(StringComparer.Ordinal);
     private ProxyConfig _current = ProxyConfig.Empty;
     private bool _stopped;
@@ -60,6 +63,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger("FProxy.Daemon");
         _healthLogger = loggerFactory.CreateLogger("FProxy.Health");
+        _metrics = new ProxyMetrics(options.MeterFactory, Observe());
         _connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"));
         _handler = new ConnectionHandler(_connector, memoryPool ?? PinnedBlockMemoryPool.Shared, loggerFactory.CreateLogger("FProxy.Connections"), time: _time);
     }
@@ -159,7 +163,10 @@ public sealed class ProxyDaemon : IAsyncDisposable
                 health.Stop();
             }
 
-            _health.Clear();
+            lock (_sync)
+            {
+                _health.Clear();
+            }
             var slots = _slots.Values.ToArray();
             foreach (var slot in slots)
             {
@@ -251,6 +258,10 @@ public sealed class ProxyDaemon : IAsyncDisposable
 
     private void Reconcile(ProxyConfig config)
     {
+        var version = Interlocked.Increment(ref _version);
+        var hash = ConfigHash.Compute(config);
+        _bindFailures = 0;
+        Publish(DaemonEventKind.RolloutStarted, null, null, null, $"rollout of version {version} (hash {hash[..12]}) started: {config.Apps.Count} app(s)");
         var routes = new Dictionary<string, AppRoute>(StringComparer.Ordinal);
         foreach (var app in config.Apps)
         {
@@ -264,8 +275,15 @@ public sealed class ProxyDaemon : IAsyncDisposable
 
             if (!_health.TryGetValue(app.Name, out var health))
             {
-                health = new AppHealth(app.Name, _time, _healthLogger, _connector.ConnectOrThrowAsync);
-                _health.Add(app.Name, health);
+                var name = app.Name;
+                health = new AppHealth(name, _time, _healthLogger, _connector.ConnectOrThrowAsync)
+                {
+                    Observer = (target, transition, reason) => OnTargetHealthChanged(name, target, transition, reason),
+                };
+                lock (_sync)
+                {
+                    _health.Add(app.Name, health);
+                }
             }
 
             health.Update(app, _options.Probes);
@@ -277,7 +295,10 @@ public sealed class ProxyDaemon : IAsyncDisposable
             if (!routes.ContainsKey(name))
             {
                 health.Stop();
-                _health.Remove(name);
+                lock (_sync)
+                {
+                    _health.Remove(name);
+                }
             }
         }
 
@@ -312,14 +333,59 @@ public sealed class ProxyDaemon : IAsyncDisposable
             }
         }
 
-        _routes = routes;
+        lock (_sync)
+        {
+            _routes = routes;
+        }
         _resolver.SetNames(config.Apps
             .SelectMany(static a => a.AllTargets())
             .Where(static t => t.Address is null)
             .Select(static t => t.Host)
             .Distinct(StringComparer.OrdinalIgnoreCase));
         Volatile.Write(ref _current, config);
-        DaemonLog.ConfigApplied(_logger, config.Apps.Count, routes.Values.Sum(static r => r.Config.Ports.Count), added, removed, rerouted, rebound);
+        Volatile.Write(ref _hash, hash);
+        _appliedAt = _time.GetUtcNow();
+        DaemonLog.ConfigApplied(_logger, version, hash[..12], config.Apps.Count, routes.Values.Sum(static r => r.Config.Ports.Count), added, removed, rerouted, rebound);
+        _metrics.Rollout(_bindFailures == 0 ? "applied" : "partial");
+        Publish(DaemonEventKind.RolloutApplied, null, null, null, _bindFailures == 0
+            ? $"version {version} (hash {hash[..12]}) applied"
+            : $"version {version} (hash {hash[..12]}) applied; {_bindFailures} port(s) not bound yet, retrying");
+        foreach (var app in config.Apps)
+        {
+            if (app.AllTargets().All(static t => t.Address is null))
+            {
+                Track(CheckResolvableAsync(app, version));
+            }
+        }
+    }
+
+    /// <summary>
+    /// An app none of whose target names resolve is applied all the same (the names may appear)
+    /// but reported, since until then every connection to it fails.
+    /// </summary>
+    private async Task CheckResolvableAsync(AppConfig app, long version)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+        var names = app.AllTargets().Select(static t => t.Host).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        var answers = await Task.WhenAll(names.Select(async name =>
+        {
+            try
+            {
+                return await _resolver.GetAsync(name, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return DnsAnswer.Failed($"lookup of \"{name}\" did not finish within 10s");
+            }
+        })).ConfigureAwait(false);
+        if (Version != version || answers.Any(static a => a.Error is null && a.Addresses.Length > 0))
+        {
+            return;
+        }
+
+        var reasons = string.Join("; ", answers.Select(static a => a.Error ?? "no address"));
+        DaemonLog.AppUnresolvable(_logger, app.Name, reasons);
+        Publish(DaemonEventKind.RolloutFailed, app.Name, null, null, $"{app.Name}: none of its targets resolve ({reasons}); applied anyway, it recovers when they do");
     }
 
     /// <summary>New connections take the new route at once; the socket and open connections stay.</summary>
@@ -375,6 +441,10 @@ public sealed class ProxyDaemon : IAsyncDisposable
         }
 
         DaemonLog.PortBindFailed(_logger, slot.Route.Name, slot.Port, reason, (long)_options.InitialBindRetryDelay.TotalMilliseconds);
+        slot.Error = reason;
+        _bindFailures++;
+        Publish(DaemonEventKind.PortFailed, slot.Route.Name, slot.Port, null, $"{slot.Route.Name}: port {slot.Port} cannot be bound: {reason}; retrying");
+        Publish(DaemonEventKind.RolloutFailed, slot.Route.Name, slot.Port, null, $"{slot.Route.Name}: port {slot.Port} cannot be bound: {reason}");
         var retry = new CancellationTokenSource();
         slot.Retry = retry;
         Track(RetryBindAsync(slot, retry.Token));
@@ -400,7 +470,10 @@ public sealed class ProxyDaemon : IAsyncDisposable
         lock (_sync)
         {
             slot.Listener = listener;
+            slot.Error = null;
         }
+
+        Publish(DaemonEventKind.PortBound, slot.Route.Name, slot.Port, null, $"{slot.Route.Name}: listening on {listener.LocalEndPoint}");
 
         DaemonLog.PortBound(_logger, slot.Route.Name, listener.LocalEndPoint);
         if (old is not null)
@@ -435,6 +508,7 @@ public sealed class ProxyDaemon : IAsyncDisposable
                         return;
                     }
 
+                    slot.Error = reason;
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxBindRetryDelay.Ticks));
                     DaemonLog.PortBindFailed(_logger, slot.Route.Name, slot.Port, reason, (long)delay.TotalMilliseconds);
                 }

@@ -17,6 +17,12 @@ public sealed class ProxyDaemonOptions
     /// <summary>How target names are resolved (nameservers, hosts file, refresh).</summary>
     public DnsOptions Dns { get; set; } = new();
 
+    /// <summary>Logs every finished connection of every app, as if each had <c>"AccessLog": true</c> (FPROXY_ACCESS_LOG=1).</summary>
+    public bool AccessLogAll { get; set; }
+
+    /// <summary>Creates the "FProxy" meter (the host passes its DI factory); null: a meter of the daemon's own.</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>Strategies config may name, the built-ins and any added (see docs/extending.md).</summary>
     public StrategyRegistry Strategies { get; set; } = new();
 

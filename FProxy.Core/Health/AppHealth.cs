@@ -23,6 +23,7 @@ internal sealed class AppHealth
     private HealthCheckConfig? _check;
     private IHealthProbe? _probe;
     private TargetPool[] _pools = [];
+    private TargetState[] _published = [];
 
     public AppHealth(string app, TimeProvider time, ILogger logger, Func<TargetConfig, CancellationToken, ValueTask<Socket>> connect)
     {
@@ -36,7 +37,11 @@ internal sealed class AppHealth
     /// <summary>The state of the target with <paramref name="key"/>, after <see cref="Update"/> included it.</summary>
     public TargetState this[string key] => _targets[key];
 
-    public IEnumerable<TargetState> Targets => _targets.Values;
+    /// <summary>Every target of the app now; safe to read from any thread (metrics, status).</summary>
+    public TargetState[] Targets => Volatile.Read(ref _published);
+
+    /// <summary>Told of every health change after it is logged (the daemon turns them into events).</summary>
+    public Action<TargetState, HealthTransition, string>? Observer { get; set; }
 
     /// <summary>
     /// Follows a new config of the app: keeps the state of targets that stay, adds new ones
@@ -71,6 +76,7 @@ internal sealed class AppHealth
             }
         }
 
+        Volatile.Write(ref _published, [.. _targets.Values]);
         var check = config.HealthCheck;
         if (!Equals(check, _check))
         {
@@ -150,6 +156,8 @@ internal sealed class AppHealth
                 BalancingLog.TargetReturned(_logger, _app, name, reason);
                 break;
         }
+
+        Observer?.Invoke(target, transition, reason);
 
         // A change can be seen on the data path (a connect failure ejecting its target), and
         // building a snapshot may be costly (a hash ring over 1,000 targets): never there.

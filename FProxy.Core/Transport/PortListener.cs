@@ -55,6 +55,15 @@ internal sealed class PortListener
         }
     }
 
+    /// <summary>Open connections of app <paramref name="app"/> (a port may have served several apps).</summary>
+    public int ActiveConnectionsOf(string app)
+    {
+        lock (_groups)
+        {
+            return _groups.Where(g => string.Equals(g.Route.Name, app, StringComparison.Ordinal)).Sum(static g => g.Active);
+        }
+    }
+
     /// <summary>
     /// Binds and listens. <paramref name="route"/>'s Bind (null: "::" dual-stack, or 0.0.0.0
     /// where the OS has no IPv6) and Backlog decide the socket.

@@ -1,0 +1,158 @@
+using System.Diagnostics.Metrics;
+using FProxy.Balancing;
+using FProxy.Configuration;
+using FProxy.Diagnostics;
+using FProxy.Health;
+using FProxy.Transport;
+
+namespace FProxy.Daemon;
+
+/// <content>What operators see: status, readiness, events, metrics.</content>
+public sealed partial class ProxyDaemon
+{
+    private readonly EventHub _events = new();
+    private long _version;
+    private string _hash = ConfigHash.Compute(ProxyConfig.Empty);
+    private DateTimeOffset? _appliedAt;
+    private volatile bool _shuttingDown;
+
+    /// <summary>The version of the config in force: 1 for the first applied, +1 for each applied after it.</summary>
+    public long Version => Volatile.Read(ref _version);
+
+    /// <summary>
+    /// Events from now on (rollouts, binds, target health), until <paramref name="cancellationToken"/>
+    /// is cancelled or the daemon stops. A watcher that falls far behind loses its oldest events,
+    /// never holds up the daemon.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the watch.</param>
+    public IAsyncEnumerable<DaemonEvent> WatchEventsAsync(CancellationToken cancellationToken = default) =>
+        _events.WatchAsync(cancellationToken);
+
+    /// <summary>
+    /// Whether this node should get traffic: a config is applied, every configured port is bound,
+    /// and shutdown has not begun. Apps whose targets are all down do not make it unready: the
+    /// node itself is fine and they may recover.
+    /// </summary>
+    public Readiness GetReadiness()
+    {
+        var reasons = new List<string>();
+        var unbound = new List<int>();
+        if (Version == 0)
+        {
+            reasons.Add("no config applied yet");
+        }
+
+        if (_shuttingDown)
+        {
+            reasons.Add("shutting down");
+        }
+
+        lock (_sync)
+        {
+            foreach (var slot in _slots.Values.OrderBy(static s => s.Port))
+            {
+                if (slot.Listener is null)
+                {
+                    unbound.Add(slot.Port);
+                    reasons.Add($"port {slot.Port} (app {slot.Route.Name}) is not bound: {slot.Error ?? "binding"}");
+                }
+            }
+        }
+
+        return new Readiness(reasons.Count == 0, reasons, unbound);
+    }
+
+    /// <summary>Apps, ports, targets and traffic now, with the config version and readiness.</summary>
+    public DaemonStatus GetStatus()
+    {
+        var apps = new List<AppStatus>();
+        Dictionary<string, AppRoute> routes;
+        Dictionary<string, AppHealth> health;
+        PortSlot[] slots;
+        PortListener[] draining;
+        lock (_sync)
+        {
+            routes = new Dictionary<string, AppRoute>(_routes, StringComparer.Ordinal);
+            health = new Dictionary<string, AppHealth>(_health, StringComparer.Ordinal);
+            slots = [.. _slots.Values];
+            draining = [.. _draining];
+        }
+
+        foreach (var app in Current.Apps)
+        {
+            if (!routes.TryGetValue(app.Name, out var route))
+            {
+                continue;
+            }
+
+            var ports = slots.Where(s => string.Equals(s.Route.Name, app.Name, StringComparison.Ordinal)).OrderBy(static s => s.Port).ToArray();
+            var targets = health.TryGetValue(app.Name, out var appHealth) ? appHealth.Targets.ToArray() : [];
+            var active = ports.Sum(static s => s.Listener?.ActiveConnectionsOf(s.Route.Name) ?? 0)
+                + draining.Sum(l => l.ActiveConnectionsOf(app.Name));
+            apps.Add(new AppStatus(
+                app.Name,
+                route.Config.Strategy,
+                [.. ports.Select(static s => new PortStatus(s.Port, s.Listener is null ? ListenerState.Retrying : ListenerState.Bound, s.Listener is null ? s.Error : null))],
+                [.. targets.Select(static t => new TargetStatus(t.Config.ToString(), t.Weight, t.IsAvailable, t.Health.IsEjected, t.ActiveConnections, t.BytesClientToTarget, t.BytesTargetToClient))],
+                active,
+                targets.Sum(static t => t.BytesClientToTarget),
+                targets.Sum(static t => t.BytesTargetToClient)));
+        }
+
+        return new DaemonStatus(Version, Volatile.Read(ref _hash), _appliedAt, GetReadiness(), apps);
+    }
+
+    /// <summary>
+    /// Shutdown has begun (SIGTERM): readiness turns false at once, so a load balancer stops
+    /// sending, while listeners stay open until <see cref="StopAsync"/>.
+    /// </summary>
+    public void BeginShutdown() => _shuttingDown = true;
+
+    /// <summary>
+    /// A config source rejected a new snapshot as invalid (the running config stays in force):
+    /// reported as a failed rollout event and counted.
+    /// </summary>
+    /// <param name="error">The validation errors.</param>
+    public void ReportRejected(ConfigException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        _metrics.Rollout("rejected");
+        Publish(DaemonEventKind.RolloutFailed, null, null, null, $"invalid config rejected, version {Version} stays in force: {error.Message}");
+    }
+
+    private void Publish(DaemonEventKind kind, string? app, int? port, string? target, string message) =>
+        _events.Publish(new DaemonEvent(kind, _time.GetUtcNow(), Version, app, port, target, message));
+
+    private void OnTargetHealthChanged(string app, TargetState target, HealthTransition transition, string reason)
+    {
+        var kind = transition is HealthTransition.Healthy or HealthTransition.Returned ? DaemonEventKind.TargetHealthy : DaemonEventKind.TargetUnhealthy;
+        Publish(kind, app, null, target.Config.ToString(), $"{app}: target {target.Config} {(kind == DaemonEventKind.TargetHealthy ? "healthy" : "unhealthy")}: {reason}");
+    }
+
+    private ProxyMetrics.Observations Observe() => new(
+        () => SnapshotTargets().SelectMany(static e => new[]
+        {
+            new Measurement<long>(e.Target.BytesClientToTarget, new("app", e.App), new("target", e.Target.Config.Key), new("direction", "client_to_target")),
+            new Measurement<long>(e.Target.BytesTargetToClient, new("app", e.App), new("target", e.Target.Config.Key), new("direction", "target_to_client")),
+        }),
+        () => SnapshotHealth().Select(static h => new Measurement<int>(h.Targets.Count(static t => t.IsAvailable), new KeyValuePair<string, object?>("app", h.App))),
+        () => SnapshotTargets().Select(static e => new Measurement<int>(e.Target.ActiveConnections, new("app", e.App), new("target", e.Target.Config.Key))),
+        () =>
+        {
+            lock (_sync)
+            {
+                return [.. _slots.Values.Select(static s => new Measurement<int>(s.Listener is null ? 0 : 1, new("app", s.Route.Name), new("port", s.Port)))];
+            }
+        });
+
+    private List<(string App, TargetState Target)> SnapshotTargets() =>
+        [.. SnapshotHealth().SelectMany(static h => h.Targets.Select(t => (h.App, t)))];
+
+    private List<(string App, TargetState[] Targets)> SnapshotHealth()
+    {
+        lock (_sync)
+        {
+            return [.. _health.Select(static kv => (kv.Key, kv.Value.Targets.ToArray()))];
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace FProxy.Diagnostics;
+
+/// <summary>
+/// The instruments of the "FProxy" meter (docs/observability.md lists them). Per-connection
+/// measurements use <see cref="TagList"/> with tag values that are already objects (app names,
+/// boxed ports cached per listener, constant reasons), so recording allocates nothing. Traffic
+/// and state are observed at collection time from counters the data path keeps anyway.
+/// </summary>
+internal sealed class ProxyMetrics : IDisposable
+{
+    public const string MeterName = "FProxy";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _accepted;
+    private readonly UpDownCounter<long> _active;
+    private readonly Counter<long> _failed;
+    private readonly Histogram<double> _connectDuration;
+    private readonly Counter<long> _rollouts;
+
+    public ProxyMetrics(IMeterFactory? factory, Observations observations)
+    {
+        _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
+        _accepted = _meter.CreateCounter<long>("fproxy.connections.accepted", "{connection}", "Client connections accepted.");
+        _active = _meter.CreateUpDownCounter<long>("fproxy.connections.active", "{connection}", "Client connections open now.");
+        _failed = _meter.CreateCounter<long>("fproxy.connections.failed", "{connection}",
+            "Client connections that ended in failure, by reason: no_target, timeout, refused, reset, limit.");
+        _connectDuration = _meter.CreateHistogram<double>("fproxy.upstream.connect.duration", "s",
+            "Time to connect to a target, per successful connect.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+        _rollouts = _meter.CreateCounter<long>("fproxy.rollouts", "{rollout}", "Config snapshots handled, by result: applied, partial, rejected.");
+        _meter.CreateObservableCounter("fproxy.bytes", observations.Bytes, "By",
+            "Bytes forwarded, by app, target and direction (client_to_target, target_to_client).");
+        _meter.CreateObservableGauge("fproxy.targets.healthy", observations.HealthyTargets, "{target}", "Targets of each app that take connections now.");
+        _meter.CreateObservableGauge("fproxy.target.connections.active", observations.TargetConnections, "{connection}", "Connections open to each target.");
+        _meter.CreateObservableGauge("fproxy.listener.state", observations.Listeners, "{listener}", "1 when the port's listener is bound and accepting, 0 when it is being retried.");
+    }
+
+    /// <summary>Where the observable instruments read their values (the daemon's state).</summary>
+    internal sealed class Observations(
+        Func<IEnumerable<Measurement<long>>> bytes,
+        Func<IEnumerable<Measurement<int>>> healthyTargets,
+        Func<IEnumerable<Measurement<int>>> targetConnections,
+        Func<IEnumerable<Measurement<int>>> listeners)
+    {
+        public Func<IEnumerable<Measurement<long>>> Bytes { get; } = bytes;
+
+        public Func<IEnumerable<Measurement<int>>> HealthyTargets { get; } = healthyTargets;
+
+        public Func<IEnumerable<Measurement<int>>> TargetConnections { get; } = targetConnections;
+
+        public Func<IEnumerable<Measurement<int>>> Listeners { get; } = listeners;
+    }
+
+    public void Accepted(string app, object port)
+    {
+        if (_accepted.Enabled || _active.Enabled)
+        {
+            var tags = new TagList { { "app", app }, { "port", port } };
+            _accepted.Add(1, tags);
+            _active.Add(1, tags);
+        }
+    }
+
+    public void Closed(string app, object port)
+    {
+        if (_active.Enabled)
+        {
+            _active.Add(-1, new TagList { { "app", app }, { "port", port } });
+        }
+    }
+
+    /// <summary>A connection that failed; <paramref name="reason"/> is one of the <see cref="FailureReason"/> constants.</summary>
+    public void Failed(string app, object port, string reason)
+    {
+        if (_failed.Enabled)
+        {
+            _failed.Add(1, new TagList { { "app", app }, { "port", port }, { "reason", reason } });
+        }
+    }
+
+    public void Connected(string app, string target, TimeSpan elapsed)
+    {
+        if (_connectDuration.Enabled)
+        {
+            _connectDuration.Record(elapsed.TotalSeconds, new TagList { { "app", app }, { "target", target } });
+        }
+    }
+
+    public void Rollout(string result) => _rollouts.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void Dispose() => _meter.Dispose();
+
+    /// <summary>The values of the <c>reason</c> tag of fproxy.connections.failed.</summary>
+    internal static class FailureReason
+    {
+        public const string NoTarget = "no_target";
+        public const string Timeout = "timeout";
+        public const string Refused = "refused";
+        public const string Reset = "reset";
+        public const string Limit = "limit";
+    }
+}
