@@ -3,6 +3,7 @@ using FProxy.Configuration;
 using FProxy.Diagnostics;
 using FProxy.Health;
 using FProxy.Routing;
+using FProxy.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,10 +18,11 @@ namespace FProxy.Daemon;
 /// </summary>
 internal sealed class AppRoute
 {
-    public AppRoute(AppConfig config, AppHealth health, StrategyRegistry strategies, TimeProvider time, ILogger logger)
+    public AppRoute(AppConfig config, AppHealth health, StrategyRegistry strategies, TimeProvider time, ILogger logger, ConnectionLimit? limit = null)
     {
         Config = config;
         Health = health;
+        Limit = limit ?? new ConnectionLimit();
         NoTargetLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
         DefaultPool = new TargetPool(config.Name, "its targets", Members(config.Targets), config.Strategy, strategies, logger);
         var rules = new RouteRule[config.Rules.Count];
@@ -47,6 +49,9 @@ internal sealed class AppRoute
     public string Name => Config.Name;
 
     public AppHealth Health { get; }
+
+    /// <summary>The app's open connections against MaxConnections; shared by its routes across reloads.</summary>
+    public ConnectionLimit Limit { get; }
 
     /// <summary>The app's own targets: where a connection goes that no rule matched.</summary>
     public TargetPool DefaultPool { get; }

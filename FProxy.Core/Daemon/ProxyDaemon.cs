@@ -34,6 +34,10 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
     private readonly Dictionary<string, AppHealth> _health = new(StringComparer.Ordinal);
     private readonly ProxyMetrics _metrics;
     private int _bindFailures; // In the rollout being applied (under the gate).
+    private readonly ITimer _idleSweep;
+
+    /// <summary>How often connections are checked against their app's IdleTimeout: it fires up to this late.</summary>
+    private static readonly TimeSpan IdleSweepInterval = TimeSpan.FromSeconds(1);
     private Dictionary<string, AppRoute> _routes = new(StringComparer.Ordinal);
     private ProxyConfig _current = ProxyConfig.Empty;
     private bool _stopped;
@@ -64,8 +68,16 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
         _logger = loggerFactory.CreateLogger("FProxy.Daemon");
         _healthLogger = loggerFactory.CreateLogger("FProxy.Health");
         _metrics = new ProxyMetrics(options.MeterFactory, Observe());
-        _connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"));
-        _handler = new ConnectionHandler(_connector, memoryPool ?? PinnedBlockMemoryPool.Shared, loggerFactory.CreateLogger("FProxy.Connections"), time: _time);
+        _connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"), _metrics);
+        _handler = new ConnectionHandler(
+            _connector,
+            memoryPool ?? PinnedBlockMemoryPool.Shared,
+            loggerFactory.CreateLogger("FProxy.Connections"),
+            time: _time,
+            metrics: _metrics,
+            accessLogger: loggerFactory.CreateLogger(AccessLog.Category),
+            accessLogAll: options.AccessLogAll);
+        _idleSweep = _time.CreateTimer(static s => ((ProxyDaemon)s!).CloseIdleConnections(), this, IdleSweepInterval, IdleSweepInterval);
     }
 
     private static AddressTable CreateAddressTable(ProxyDaemonOptions options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider)
@@ -208,12 +220,29 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        await _idleSweep.DisposeAsync().ConfigureAwait(false);
+        _events.Complete();
+        _metrics.Dispose();
         if (_resolver is IAsyncDisposable disposable)
         {
             await disposable.DisposeAsync().ConfigureAwait(false);
         }
 
         _gate.Dispose();
+    }
+
+    private void CloseIdleConnections()
+    {
+        PortListener[] listeners;
+        lock (_sync)
+        {
+            listeners = [.. _slots.Values.Select(static s => s.Listener).OfType<PortListener>(), .. _draining];
+        }
+
+        foreach (var listener in listeners)
+        {
+            listener.CloseIdle();
+        }
     }
 
     /// <summary>The listener of <paramref name="port"/>, for tests and diagnostics.</summary>
@@ -287,7 +316,8 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
             }
 
             health.Update(app, _options.Probes);
-            routes[app.Name] = new AppRoute(app, health, _options.Strategies, _time, _healthLogger);
+            routes[app.Name] = new AppRoute(app, health, _options.Strategies, _time, _healthLogger,
+                _routes.TryGetValue(app.Name, out var previous) ? previous.Limit : null);
         }
 
         foreach (var (name, health) in _health.ToArray())
@@ -466,6 +496,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
         }
 
         var old = slot.Listener;
+        listener.Failed = OnListenerFailed;
         listener.Start();
         lock (_sync)
         {
@@ -484,6 +515,44 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
 
         reason = string.Empty;
         return true;
+    }
+
+    /// <summary>
+    /// Supervision: a listener whose accept loop died (its socket closed from outside, a bug) is
+    /// drained like a removed one and its port rebound with the usual backoff; until then the
+    /// port shows as unbound (readiness, status) and events say why.
+    /// </summary>
+    private void OnListenerFailed(PortListener listener, string reason) => Track(RestartAsync(listener, reason));
+
+    private async Task RestartAsync(PortListener listener, string reason)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var slot = _slots.Values.FirstOrDefault(s => ReferenceEquals(s.Listener, listener));
+            if (slot is null || _stopped)
+            {
+                return; // Already replaced, removed, or shutting down.
+            }
+
+            lock (_sync)
+            {
+                slot.Listener = null;
+                slot.Error = reason;
+            }
+
+            DaemonLog.ListenerFailed(_logger, slot.Route.Name, slot.Port, reason, (long)_options.InitialBindRetryDelay.TotalMilliseconds);
+            Publish(DaemonEventKind.PortFailed, slot.Route.Name, slot.Port, null, $"{slot.Route.Name}: port {slot.Port} listener failed: {reason}; rebinding");
+            Drain(listener, slot.Route.Name, announce: false);
+            slot.Retry?.Cancel();
+            var retry = new CancellationTokenSource();
+            slot.Retry = retry;
+            Track(RetryBindAsync(slot, retry.Token));
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private async Task RetryBindAsync(PortSlot slot, CancellationToken cancellationToken)

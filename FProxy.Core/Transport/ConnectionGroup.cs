@@ -15,13 +15,70 @@ internal sealed class ConnectionGroup
     private int _draining;
     private int _reset;
 
-    public ConnectionGroup(AppRoute route, TimeProvider time)
+    private readonly HashSet<DuplexPump>? _pumps;
+
+    public ConnectionGroup(AppRoute route, TimeProvider time, object portTag)
     {
         Route = route;
+        PortTag = portTag;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+
+        // Only apps with an IdleTimeout pay for tracking their pumps (a set insert and removal per connection).
+        _pumps = route.Config.IdleTimeout is null ? null : [];
     }
 
     public AppRoute Route { get; }
+
+    /// <summary>The listener's port, boxed once, for metric tags that must not allocate per connection.</summary>
+    public object PortTag { get; }
+
+    /// <summary>Follows <paramref name="pump"/> for idle timeouts (when the app has one) until <see cref="Forget"/>.</summary>
+    public void Track(DuplexPump pump)
+    {
+        if (_pumps is not null)
+        {
+            lock (_pumps)
+            {
+                _pumps.Add(pump);
+            }
+        }
+    }
+
+    public void Forget(DuplexPump pump)
+    {
+        if (_pumps is not null)
+        {
+            lock (_pumps)
+            {
+                _pumps.Remove(pump);
+            }
+        }
+    }
+
+    /// <summary>Closes the connections that moved no byte for the app's IdleTimeout.</summary>
+    public void CloseIdle(TimeProvider time)
+    {
+        if (_pumps is null || Route.Config.IdleTimeout is not { } timeout)
+        {
+            return;
+        }
+
+        var now = time.GetTimestamp();
+        List<DuplexPump>? idle = null;
+        lock (_pumps)
+        {
+            foreach (var pump in _pumps)
+            {
+                if (time.GetElapsedTime(pump.LastActivity, now) >= timeout)
+                {
+                    (idle ??= []).Add(pump);
+                }
+            }
+        }
+
+        // Outside the lock: closing completes the pumps' loops, which may run inline.
+        idle?.ForEach(static p => p.CloseIdle());
+    }
 
     /// <summary>Cancelled when the drain deadline passes: every connection of the group resets.</summary>
     public CancellationToken AbortToken => _abort.Token;

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Net;
 using FProxy.Balancing;
 using FProxy.Daemon;
+using FProxy.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
 
@@ -18,10 +19,24 @@ internal sealed class ConnectionHandler
     private readonly ObjectPool<DuplexPump> _pumps;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly ProxyMetrics? _metrics;
+    private readonly ILogger _accessLogger;
+    private readonly bool _accessLogAll;
 
-    public ConnectionHandler(TargetConnector connector, MemoryPool<byte> memoryPool, ILogger logger, ConnectionBudget? budget = null, TimeProvider? time = null)
+    public ConnectionHandler(
+        TargetConnector connector,
+        MemoryPool<byte> memoryPool,
+        ILogger logger,
+        ConnectionBudget? budget = null,
+        TimeProvider? time = null,
+        ProxyMetrics? metrics = null,
+        ILogger? accessLogger = null,
+        bool accessLogAll = false)
     {
         _connector = connector;
+        _metrics = metrics;
+        _accessLogger = accessLogger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        _accessLogAll = accessLogAll;
         _time = time ?? TimeProvider.System;
         Budget = budget ?? ConnectionBudget.Process;
         _logger = logger;
@@ -43,10 +58,31 @@ internal sealed class ConnectionHandler
     public async Task HandleAsync(Socket client, int port, ConnectionGroup group)
     {
         var route = group.Route;
+        var app = route.Name;
+        var startedAt = _time.GetTimestamp();
+        var accessLog = _accessLogAll || route.Config.AccessLog;
+        _metrics?.Accepted(app, group.PortTag);
         DuplexPump? pump = null;
         TargetState? targetState = null;
+        IPEndPoint? clientEndPoint = null;
+        var limited = false;
         try
         {
+            clientEndPoint = SocketSetup.Normalize(client.RemoteEndPoint);
+            if (!route.Limit.TryEnter(route.Config.MaxConnections))
+            {
+                // Over MaxConnections: refuse at once, never queue, so the limit holds under a burst.
+                SocketSetup.Reset(client);
+                _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Limit);
+                if (accessLog)
+                {
+                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", 0, Milliseconds(startedAt), 0, 0, "limit");
+                }
+
+                return;
+            }
+
+            limited = true;
             var keepAlive = route.Config.KeepAlive;
             if (!OperatingSystem.IsLinux())
             {
@@ -54,7 +90,6 @@ internal sealed class ConnectionHandler
                 SocketSetup.ConfigureConnection(client, keepAlive);
             }
 
-            var clientEndPoint = SocketSetup.Normalize(client.RemoteEndPoint);
             var pool = route.DefaultPool;
             string? serverName = null;
             if (route.Rules.Length > 0)
@@ -64,6 +99,12 @@ internal sealed class ConnectionHandler
                 if (choice.Pool is null)
                 {
                     SocketSetup.Reset(client); // It reset, or the listener is draining.
+                    _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
+                    if (accessLog)
+                    {
+                        AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", 0, Milliseconds(startedAt), 0, 0, "client_reset");
+                    }
+
                     return;
                 }
 
@@ -71,24 +112,32 @@ internal sealed class ConnectionHandler
                 serverName = choice.ServerName;
             }
 
+            var connectStarted = _time.GetTimestamp();
             var connected = await _connector.ConnectAsync(route, pool, clientEndPoint, port, serverName, group.AbortToken).ConfigureAwait(false);
+            var connectMs = Milliseconds(connectStarted);
             if (connected.Socket is not { } target)
             {
                 // Reset at once: the client learns there is no service, no half-open wait.
                 SocketSetup.Reset(client);
+                _metrics?.Failed(app, group.PortTag, connected.Reason ?? ProxyMetrics.FailureReason.NoTarget);
                 if (route.NoTargetLog.ShouldLog(out var suppressed))
                 {
-                    TransportLog.NoTarget(_logger, route.Name, port, clientEndPoint, connected.Attempts, connected.Failure ?? "no target", suppressed);
+                    TransportLog.NoTarget(_logger, app, port, clientEndPoint, connected.Attempts, connected.Failure ?? "no target", suppressed);
                 }
                 else
                 {
-                    TransportLog.NoTargetRepeated(_logger, route.Name, port, clientEndPoint, connected.Failure ?? "no target");
+                    TransportLog.NoTargetRepeated(_logger, app, port, clientEndPoint, connected.Failure ?? "no target");
+                }
+
+                if (accessLog)
+                {
+                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", connectMs, Milliseconds(startedAt), 0, 0, connected.Reason ?? "no_target");
                 }
 
                 return;
             }
 
-            targetState = connected.Target;
+            targetState = connected.Target!;
             try
             {
                 SocketSetup.ConfigureConnection(target, keepAlive);
@@ -98,34 +147,48 @@ internal sealed class ConnectionHandler
                 // The target reset right after accepting: as if it had refused.
                 target.Dispose();
                 SocketSetup.Reset(client);
+                _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
                 return;
             }
 
-            TransportLog.Connected(_logger, route.Name, port, clientEndPoint, targetState!.Config);
+            TransportLog.Connected(_logger, app, port, clientEndPoint, targetState.Config);
             pump ??= _pumps.Get();
             PumpResult result;
+            group.Track(pump);
             using (group.AbortToken.UnsafeRegister(static p => ((DuplexPump)p!).Abort(), pump))
             {
-                result = await pump.RunAsync(client, target).ConfigureAwait(false);
+                result = await pump.RunAsync(client, target, targetState, _time).ConfigureAwait(false);
             }
 
+            group.Forget(pump);
             if (pump.Failure is { } failure)
             {
-                TransportLog.HandlerFailed(_logger, route.Name, port, failure);
+                TransportLog.HandlerFailed(_logger, app, port, failure);
             }
 
-            TransportLog.Closed(_logger, route.Name, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
+            if (result.End is PumpEnd.ClientReset or PumpEnd.TargetReset or PumpEnd.Aborted)
+            {
+                _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
+            }
+
+            TransportLog.Closed(_logger, app, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
+            if (accessLog)
+            {
+                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState.Config.ToString(), connectMs, Milliseconds(startedAt),
+                    result.ClientToTarget, result.TargetToClient, AccessLog.Describe(result.End));
+            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client vanished while we set it up (options on a reset socket fail).
             SocketSetup.Reset(client);
+            _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
         }
 #pragma warning disable CA1031 // A bug in one connection must never take the listener down; it is logged.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            TransportLog.HandlerFailed(_logger, route.Name, port, e);
+            TransportLog.HandlerFailed(_logger, app, port, e);
             SocketSetup.Reset(client);
         }
         finally
@@ -136,10 +199,18 @@ internal sealed class ConnectionHandler
             }
 
             targetState?.Exit();
+            if (limited)
+            {
+                route.Limit.Exit();
+            }
+
+            _metrics?.Closed(app, group.PortTag);
             group.Exit();
             Budget.Release();
         }
     }
+
+    private double Milliseconds(long since) => _time.GetElapsedTime(since).TotalMilliseconds;
 
     /// <summary>
     /// First matching rule wins; address and port are checked before SNI, and the ClientHello is

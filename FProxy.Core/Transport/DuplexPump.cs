@@ -18,6 +18,7 @@ internal sealed class DuplexPump
     private Socket? _target;
     private int _end = -1;
     private int _sendsDone;
+    private long _lastActivity;
 
     public DuplexPump(PipeOptions pipeOptions)
     {
@@ -47,12 +48,22 @@ internal sealed class DuplexPump
         minimumSegmentSize: pool.MaxBufferSize,
         useSynchronizationContext: false);
 
-    /// <summary>Runs until the connection is over. Closes (or resets) both sockets before it returns.</summary>
+    /// <summary>When a byte last moved either way (<see cref="TimeProvider.GetTimestamp"/> units), for idle timeouts.</summary>
+    public long LastActivity => Volatile.Read(ref _lastActivity);
+
+    /// <summary>
+    /// Runs until the connection is over. Closes (or resets) both sockets before it returns.
+    /// Bytes are counted on <paramref name="counter"/> as they move; <paramref name="time"/>
+    /// stamps <see cref="LastActivity"/>.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<PumpResult> RunAsync(Socket client, Socket target)
+    public async ValueTask<PumpResult> RunAsync(Socket client, Socket target, Balancing.TargetState? counter = null, TimeProvider? time = null)
     {
         _client = client;
         _target = target;
+        Time = time ?? TimeProvider.System;
+        Counter = counter;
+        Touch();
         if (IsAborted)
         {
             // Aborted before it began (a drain deadline raced the connect): reset, do not pump.
@@ -64,6 +75,11 @@ internal sealed class DuplexPump
         }
 
         _sendsDone = 0;
+        if (counter is not null && _upstream.Bytes > 0)
+        {
+            counter.AddBytes(toTarget: true, _upstream.Bytes); // Peeked before the target was known.
+        }
+
         _upstream.Start(client, target);
         _downstream.Start(target, client);
 
@@ -99,10 +115,22 @@ internal sealed class DuplexPump
     /// <summary>Resets both sockets (drain deadline passed, or shutdown). Safe from any thread, any time.</summary>
     public void Abort() => End(PumpEnd.Aborted);
 
+    /// <summary>Closes both sockets gracefully (FIN), as an idle timeout does. Safe from any thread, any time.</summary>
+    public void CloseIdle() => End(PumpEnd.IdleTimeout);
+
+    /// <summary>Where bytes are counted (the connection's target), if anywhere.</summary>
+    internal Balancing.TargetState? Counter { get; private set; }
+
+    internal TimeProvider Time { get; private set; } = TimeProvider.System;
+
+    /// <summary>A byte moved: the connection is not idle.</summary>
+    internal void Touch() => Volatile.Write(ref _lastActivity, Time.GetTimestamp());
+
     /// <summary>Readies the pump for another connection. Only after <see cref="RunAsync"/> returned.</summary>
     public void Reset()
     {
         _end = -1;
+        Counter = null;
         Failure = null;
         _upstream.Reset();
         _downstream.Reset();
@@ -129,6 +157,15 @@ internal sealed class DuplexPump
     {
         if (Interlocked.CompareExchange(ref _end, (int)reason, -1) != -1)
         {
+            return;
+        }
+
+        if (reason == PumpEnd.IdleTimeout)
+        {
+            // Nothing is in flight: close normally, so both peers see a FIN, not a reset.
+            // Disposing wakes the pending receives, which then end their loops.
+            _client?.Dispose();
+            _target?.Dispose();
             return;
         }
 

@@ -32,12 +32,21 @@ internal sealed class PortListener
         _handler = handler;
         _time = time;
         _logger = logger;
-        _current = new ConnectionGroup(route, time);
+        _current = new ConnectionGroup(route, time, port);
         _groups.Add(_current);
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
     public int Port { get; }
+
+    /// <summary>
+    /// Told when the accept loop ends without <see cref="Close"/> (the socket was closed from
+    /// outside, or a bug), with the reason: the daemon then rebinds the port.
+    /// </summary>
+    public Action<PortListener, string>? Failed { get; set; }
+
+    /// <summary>The listening socket, for tests that break it on purpose.</summary>
+    internal Socket Socket => _socket;
 
     public IPEndPoint LocalEndPoint { get; }
 
@@ -52,6 +61,21 @@ internal sealed class PortListener
             {
                 return _groups.Sum(static g => g.Active);
             }
+        }
+    }
+
+    /// <summary>Closes idle connections of every route this listener served (apps with an IdleTimeout).</summary>
+    public void CloseIdle()
+    {
+        ConnectionGroup[] groups;
+        lock (_groups)
+        {
+            groups = [.. _groups];
+        }
+
+        foreach (var group in groups)
+        {
+            group.CloseIdle(_time);
         }
     }
 
@@ -110,7 +134,7 @@ internal sealed class PortListener
             }
         }
 
-        var group = new ConnectionGroup(route, _time);
+        var group = new ConnectionGroup(route, _time, _current.PortTag);
         lock (_groups)
         {
             // Groups with no connection left have nothing to drain: forget them.
@@ -194,6 +218,27 @@ internal sealed class PortListener
     {
         // Let Start() return before the first accept completes inline.
         await Task.Yield();
+        string? failure;
+        try
+        {
+            failure = await AcceptUntilClosedAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever ends the loop is reported, so the port is rebound rather than silently lost.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            failure = $"accept loop failed: {e.GetType().Name}: {e.Message}";
+        }
+
+        if (failure is not null && Volatile.Read(ref _closed) == 0)
+        {
+            Failed?.Invoke(this, failure);
+        }
+    }
+
+    /// <summary>Accepts until closed; returns why it stopped when that was not <see cref="Close"/>.</summary>
+    private async Task<string?> AcceptUntilClosedAsync()
+    {
         using var accept = new SocketOperation();
         var budget = _handler.Budget;
         var starvation = new StarvationLog(_time);
@@ -240,9 +285,15 @@ internal sealed class PortListener
 
                 budget.Release();
                 var error = result.Error;
-                if (Volatile.Read(ref _closed) != 0 || error == SocketError.OperationAborted)
+                if (Volatile.Read(ref _closed) != 0)
                 {
                     break;
+                }
+
+                if (error is SocketError.OperationAborted or SocketError.InvalidArgument or SocketError.NotSocket or SocketError.Shutdown)
+                {
+                    // Not closed by us, yet the socket no longer listens (closed or shut down from outside).
+                    return $"the listening socket stopped working ({error})";
                 }
 
                 switch (error)
@@ -277,5 +328,7 @@ internal sealed class PortListener
 
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
         }
+
+        return null;
     }
 }

@@ -141,6 +141,8 @@ internal sealed class PumpDirection
                 // A full buffer suggests more is queued: skip the zero-byte wait for the next read.
                 mayHaveMore = result.BytesTransferred == memory.Length;
                 Bytes += result.BytesTransferred;
+                _owner.Touch();
+                _owner.Counter?.AddBytes(_fromClient, result.BytesTransferred);
                 writer.Advance(result.BytesTransferred);
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)

@@ -14,4 +14,7 @@ internal enum PumpEnd
 
     /// <summary>The proxy reset both sides (drain deadline, shutdown).</summary>
     Aborted,
+
+    /// <summary>No byte moved either way for the app's IdleTimeout: the proxy closed both sides (FIN).</summary>
+    IdleTimeout,
 }

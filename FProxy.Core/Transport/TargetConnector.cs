@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Daemon;
+using FProxy.Diagnostics;
 using FProxy.Dns;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ namespace FProxy.Transport;
 /// IP literals need no lookup; names are read from the address table, which was filled when the
 /// config was applied.
 /// </summary>
-internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger)
+internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger, ProxyMetrics? metrics = null)
 {
     /// <summary>
     /// Connects to a target of <paramref name="pool"/>: its available targets from the strategy's
@@ -43,6 +44,8 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         var token = deadline.Token;
         string? failure = null;
         var attempts = 0;
+        var allRefused = true;
+        var allTimedOut = true;
         for (var i = 0; i < count && !token.IsCancellationRequested; i++)
         {
             var target = i < available.Count ? available[(first + i) % available.Count] : snapshot.Unavailable[i - available.Count];
@@ -59,14 +62,18 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
             }
 
             target.Enter();
+            var attemptStarted = time.GetTimestamp();
             var result = await ConnectOneAsync(target.Config, attempt?.Token ?? token).ConfigureAwait(false);
             if (result.Socket is { } socket)
             {
                 target.Health.ConnectSucceeded();
+                metrics?.Connected(route.Name, target.Config.Key, time.GetElapsedTime(attemptStarted));
                 return new ConnectResult(socket, target, null, attempts);
             }
 
             target.Exit();
+            allRefused &= result.Error == SocketError.ConnectionRefused;
+            allTimedOut &= result.Error == SocketError.TimedOut;
             failure = result.Failure ?? Describe(result.Error, timeout);
             if (abort.IsCancellationRequested)
             {
@@ -77,16 +84,22 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
             TransportLog.TargetUnreachable(logger, route.Name, target.Config, failure);
         }
 
+        var reason = ProxyMetrics.FailureReason.NoTarget;
         if (abort.IsCancellationRequested)
         {
             failure = "aborted (draining or shutting down)";
         }
-        else if (deadline.IsCancellationRequested)
+        else if (deadline.IsCancellationRequested || (allTimedOut && attempts > 0))
         {
-            failure = Describe(SocketError.TimedOut, timeout);
+            failure = deadline.IsCancellationRequested ? Describe(SocketError.TimedOut, timeout) : failure;
+            reason = ProxyMetrics.FailureReason.Timeout;
+        }
+        else if (allRefused && attempts > 0)
+        {
+            reason = ProxyMetrics.FailureReason.Refused;
         }
 
-        return new ConnectResult(null, null, failure ?? "no target", attempts);
+        return new ConnectResult(null, null, failure ?? "no target", attempts, reason);
     }
 
     /// <summary>

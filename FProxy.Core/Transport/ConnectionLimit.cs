@@ -1,0 +1,27 @@
+namespace FProxy.Transport;
+
+/// <summary>
+/// An app's open connections across its ports, against its MaxConnections. One per app, kept
+/// across reloads (open connections still count after the limit changes). Increment first and
+/// back out on failure, so a burst of accepts on several ports can never pass the limit.
+/// </summary>
+internal sealed class ConnectionLimit
+{
+    private int _open;
+
+    public int Open => Volatile.Read(ref _open);
+
+    /// <summary>Counts a new connection unless that would exceed <paramref name="max"/> (null: no limit).</summary>
+    public bool TryEnter(int? max)
+    {
+        if (Interlocked.Increment(ref _open) <= (max ?? int.MaxValue))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _open);
+        return false;
+    }
+
+    public void Exit() => Interlocked.Decrement(ref _open);
+}
