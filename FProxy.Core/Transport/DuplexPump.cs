@@ -93,7 +93,7 @@ internal sealed class DuplexPump
         await downSend.ConfigureAwait(false);
 
         var end = IsAborted ? (PumpEnd)_end : PumpEnd.Closed;
-        if (end == PumpEnd.Closed)
+        if (end is PumpEnd.Closed or PumpEnd.IdleTimeout)
         {
             client.Dispose();
             target.Dispose();
@@ -162,10 +162,11 @@ internal sealed class DuplexPump
 
         if (reason == PumpEnd.IdleTimeout)
         {
-            // Nothing is in flight: close normally, so both peers see a FIN, not a reset.
-            // Disposing wakes the pending receives, which then end their loops.
-            _client?.Dispose();
-            _target?.Dispose();
+            // Nothing is in flight: shut both sockets down, so both peers see a FIN, not a reset
+            // (closing a socket with a receive pending would reset it). The shutdown ends the
+            // pending receives with 0 bytes; RunAsync then closes the sockets.
+            SocketSetup.TryShutdownBoth(_client);
+            SocketSetup.TryShutdownBoth(_target);
             return;
         }
 

@@ -78,6 +78,19 @@ internal static class SocketSetup
     }
 
     /// <summary>Half-closes: sends FIN, keeps receiving.</summary>
+    /// <summary>Shuts both directions down (FIN to the peer, pending receives end with 0), ignoring a socket already gone.</summary>
+    public static void TryShutdownBoth(Socket? socket)
+    {
+        try
+        {
+            socket?.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already reset or closed: nothing left to shut down.
+        }
+    }
+
     public static void TryShutdownSend(Socket socket)
     {
         try
