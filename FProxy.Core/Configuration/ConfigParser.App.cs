@@ -9,7 +9,7 @@ public static partial class ConfigParser
     private static readonly string[] AppKeys =
     [
         "Name", "Ports", "Targets", "Strategy", "Rules", "Bind", "Backlog", "ConnectTimeout", "DrainTimeout",
-        "KeepAlive", "SniTimeout", "HealthCheck", "PassiveHealth",
+        "KeepAlive", "SniTimeout", "HealthCheck", "PassiveHealth", "AccessLog", "MaxConnections", "IdleTimeout",
     ];
 
     private static AppConfig? ReadApp(
@@ -54,6 +54,9 @@ public static partial class ConfigParser
         var sniTimeout = ReadTimeout(keys, "SniTimeout", AppConfig.DefaultSniTimeout, problems);
         var healthCheck = ReadHealthCheck(keys, schema, problems);
         var passiveHealth = ReadPassiveHealth(keys, problems);
+        var accessLog = ReadAccessLog(keys, problems);
+        var maxConnections = ReadMaxConnections(keys, problems);
+        var idleTimeout = ReadIdleTimeout(keys, problems);
 
         if (problems.Count > 0)
         {
@@ -81,6 +84,9 @@ public static partial class ConfigParser
             SniTimeout = sniTimeout,
             HealthCheck = healthCheck,
             PassiveHealth = passiveHealth!,
+            AccessLog = accessLog,
+            MaxConnections = maxConnections,
+            IdleTimeout = idleTimeout,
         };
     }
 

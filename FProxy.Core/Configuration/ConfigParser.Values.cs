@@ -118,24 +118,38 @@ public static partial class ConfigParser
     /// <param name="problems">Receives the problem, if any.</param>
     private static TimeSpan? ReadDuration(Dictionary<string, JsonElement> keys, string key, string label, TimeSpan min, List<string> problems)
     {
-        if (!keys.TryGetValue(key, out var element) || !TryReadDuration(element, label, problems, out var value))
-        {
-            return null;
-        }
+        return keys.TryGetValue(key, out var element) && TryReadDuration(element, label, problems, out var value)
+            && IsWithinBounds(element, value, label, min, string.Empty, problems)
+            ? value
+            : null;
+    }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> (read from <paramref name="element"/>) lies from
+    /// <paramref name="min"/> to <see cref="MaxTimeout"/>; if not, adds a problem, with
+    /// <paramref name="why"/> after the minimum when it is too short.
+    /// </summary>
+    /// <param name="element">The value as written, for the message.</param>
+    /// <param name="value">The duration it gives.</param>
+    /// <param name="label">How messages name it.</param>
+    /// <param name="min">The shortest value allowed.</param>
+    /// <param name="why">Why the minimum, e.g. <c>: idle connections are checked about once a second</c>; empty for none.</param>
+    /// <param name="problems">Receives the problem, if any.</param>
+    private static bool IsWithinBounds(JsonElement element, TimeSpan value, string label, TimeSpan min, string why, List<string> problems)
+    {
         if (value < min)
         {
-            problems.Add($"\"{label}\": {Show(element)} is too short (at least {Duration.Format(min)})");
-            return null;
+            problems.Add($"\"{label}\": {Show(element)} is too short (at least {Duration.Format(min)}{why})");
+            return false;
         }
 
         if (value > MaxTimeout)
         {
             problems.Add($"\"{label}\": {Show(element)} is too long (at most {Duration.Format(MaxTimeout)})");
-            return null;
+            return false;
         }
 
-        return value;
+        return true;
     }
 
     private static bool TryReadDuration(JsonElement element, string label, List<string> problems, out TimeSpan value)

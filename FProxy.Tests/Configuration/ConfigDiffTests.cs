@@ -40,6 +40,15 @@ public sealed class ConfigDiffTests
     }
 
     [Test]
+    public void Compute_LimitsOrAccessLogChanged_ReroutedNotRebound()
+    {
+        var before = App("a", [1], "h:1");
+        Assert.That(Kinds(Config(before), Config(before with { AccessLog = true })), Is.EqualTo(new[] { PortChangeKind.Rerouted }));
+        Assert.That(Kinds(Config(before), Config(before with { MaxConnections = 10 })), Is.EqualTo(new[] { PortChangeKind.Rerouted }));
+        Assert.That(Kinds(Config(before), Config(before with { IdleTimeout = TimeSpan.FromMinutes(5) })), Is.EqualTo(new[] { PortChangeKind.Rerouted }));
+    }
+
+    [Test]
     public void Compute_BindOrBacklogChanged_Rebound()
     {
         var before = App("a", [1], "h:1");

@@ -65,6 +65,10 @@ public sealed class ConfigParserErrorTests
     [TestCase("SniTimout", "SniTimeout")]
     [TestCase("HealthChecks", "HealthCheck")]
     [TestCase("PasiveHealth", "PassiveHealth")]
+    [TestCase("AccesLog", "AccessLog")]
+    [TestCase("MaxConnection", "MaxConnections")]
+    [TestCase("MaxConections", "MaxConnections")]
+    [TestCase("IdleTimout", "IdleTimeout")]
     public void Parse_MisspeltNewAppKey_SuggestsTheKnownKey(string key, string hint)
     {
         Assert.That(AppErrors($$""","{{key}}":1"""),

@@ -49,6 +49,9 @@ public sealed class ConfigParserTests
             Assert.That(app.SniTimeout, Is.EqualTo(TimeSpan.FromSeconds(1)));
             Assert.That(app.HealthCheck, Is.Null);
             Assert.That(app.PassiveHealth, Is.EqualTo(PassiveHealthConfig.Default));
+            Assert.That(app.AccessLog, Is.False);
+            Assert.That(app.MaxConnections, Is.Null);
+            Assert.That(app.IdleTimeout, Is.Null);
             Assert.That(app.Targets.Select(t => t.Weight), Is.All.EqualTo(1));
         });
     }

@@ -1,0 +1,80 @@
+using System.Text.Json;
+
+namespace FProxy.Configuration;
+
+/// <content>Reading an app's connection limits (<c>MaxConnections</c>, <c>IdleTimeout</c>) and its access log switch.</content>
+public static partial class ConfigParser
+{
+    /// <summary>
+    /// Each connection holds two descriptors, so a million is past any open-files limit a host
+    /// is likely to have: a larger number is a typo, not a plan.
+    /// </summary>
+    private const int MaxConnectionsLimit = 1_000_000;
+
+    /// <summary>
+    /// The daemon looks for idle connections about once a second, so a shorter timeout could
+    /// not be kept: "200ms" would fire after up to 1.2 s, six times what was asked.
+    /// </summary>
+    private static readonly TimeSpan MinIdleTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>The app's <c>"AccessLog"</c>: true or false, false when absent.</summary>
+    private static bool ReadAccessLog(Dictionary<string, JsonElement> keys, List<string> problems)
+    {
+        if (!keys.TryGetValue("AccessLog", out var element))
+        {
+            return false;
+        }
+
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            default:
+                problems.Add($"\"AccessLog\" must be true or false, got {Show(element)}");
+                return false;
+        }
+    }
+
+    /// <summary>The app's <c>"MaxConnections"</c>: null (no limit) when absent, null or invalid (then with a problem).</summary>
+    private static int? ReadMaxConnections(Dictionary<string, JsonElement> keys, List<string> problems)
+    {
+        if (!keys.TryGetValue("MaxConnections", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (!TryGetWholeNumber(element, out _))
+        {
+            problems.Add($"\"MaxConnections\" must be an integer (or null for no limit), got {Show(element)}");
+            return null;
+        }
+
+        return ReadInteger(keys, "MaxConnections", "MaxConnections", 1, MaxConnectionsLimit, problems);
+    }
+
+    /// <summary>
+    /// The app's <c>"IdleTimeout"</c>: null (off) when absent, null or <c>"off"</c> (any case),
+    /// or invalid (then with a problem).
+    /// </summary>
+    private static TimeSpan? ReadIdleTimeout(Dictionary<string, JsonElement> keys, List<string> problems)
+    {
+        if (!keys.TryGetValue("IdleTimeout", out var element)
+            || element.ValueKind == JsonValueKind.Null
+            || (element.ValueKind == JsonValueKind.String && string.Equals(element.GetString(), "off", StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String || !Duration.TryParse(element.GetString(), out var value))
+        {
+            problems.Add($"\"IdleTimeout\": {Show(element)} is not a duration or \"off\" ({Duration.Expected})");
+            return null;
+        }
+
+        return IsWithinBounds(element, value, "IdleTimeout", MinIdleTimeout, ": idle connections are checked about once a second", problems)
+            ? value
+            : null;
+    }
+}
