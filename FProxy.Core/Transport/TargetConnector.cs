@@ -46,6 +46,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         var attempts = 0;
         var allRefused = true;
         var allTimedOut = true;
+        var allReset = true;
         for (var i = 0; i < count && !token.IsCancellationRequested; i++)
         {
             var target = i < available.Count ? available[(first + i) % available.Count] : snapshot.Unavailable[i - available.Count];
@@ -74,6 +75,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
             target.Exit();
             allRefused &= result.Error == SocketError.ConnectionRefused;
             allTimedOut &= result.Error == SocketError.TimedOut;
+            allReset &= result.Error == SocketError.ConnectionReset;
             failure = result.Failure ?? Describe(result.Error, timeout);
             if (abort.IsCancellationRequested)
             {
@@ -97,6 +99,10 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         else if (allRefused && attempts > 0)
         {
             reason = ProxyMetrics.FailureReason.Refused;
+        }
+        else if (allReset && attempts > 0)
+        {
+            reason = ProxyMetrics.FailureReason.Reset; // Accepted, then reset before the connect completed.
         }
 
         return new ConnectResult(null, null, failure ?? "no target", attempts, reason);

@@ -110,6 +110,7 @@ public sealed class ProxyDaemonHealthTests
         Assert.That(deadState.IsAvailable, Is.False);
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.That(deadState.IsAvailable, Is.True, "back after BaseEjection");
+        await Wait.UntilAsync(() => pool.Current.Available.Count == 2, ct); // The snapshot follows off the data path.
 
         // Still dead: two more failures eject it again, for twice as long.
         for (var i = 0; i < 4 && deadState.IsAvailable; i++)
