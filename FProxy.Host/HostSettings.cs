@@ -1,16 +1,35 @@
+using FProxy.Configuration;
+using FProxy.Host.Admin;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Host;
 
 /// <summary>
-/// The host's environment (FPROXY_* variables), read and validated once at start: an invalid
-/// value stops the process with exit code 2 and a message naming the variable.
+/// The host's environment (FPROXY_* variables, and the standard OTEL_EXPORTER_OTLP_ENDPOINT), read
+/// and validated once at start: an invalid value stops the process with exit code 2 and a message
+/// naming the variable.
 /// </summary>
 internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string? DnsServers)
 {
     public const string ConfigPathVariable = "FPROXY_CONFIG_PATH";
     public const string LogLevelVariable = "FPROXY_LOG_LEVEL";
     public const string DnsServersVariable = "FPROXY_DNS_SERVERS";
+    public const string AdminUrlVariable = "FPROXY_ADMIN_URL";
+    public const string ShutdownDelayVariable = "FPROXY_SHUTDOWN_DELAY";
+    public const string AccessLogVariable = "FPROXY_ACCESS_LOG";
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>Where the admin endpoint listens; null when FPROXY_ADMIN_URL is "none".</summary>
+    public AdminAddress? Admin { get; init; } = AdminAddress.Default;
+
+    /// <summary>How long listeners stay open after SIGTERM turned readiness false, before the drain.</summary>
+    public TimeSpan ShutdownDelay { get; init; }
+
+    /// <summary>Every app's finished connections are logged (FPROXY_ACCESS_LOG=1).</summary>
+    public bool AccessLogAll { get; init; }
+
+    /// <summary>The OTLP collector metrics are pushed to; null (the default) exports none.</summary>
+    public Uri? OtlpEndpoint { get; init; }
 
     /// <summary>Reads the settings; throws <see cref="ArgumentException"/> naming the bad variable.</summary>
     public static HostSettings FromEnvironment(Func<string, string?> getVariable)
@@ -23,7 +42,13 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
 
         var level = ParseLogLevel(getVariable(LogLevelVariable));
         var dns = getVariable(DnsServersVariable);
-        return new HostSettings(Path.GetFullPath(path ?? "config.json"), level, string.IsNullOrWhiteSpace(dns) ? null : dns);
+        return new HostSettings(Path.GetFullPath(path ?? "config.json"), level, string.IsNullOrWhiteSpace(dns) ? null : dns)
+        {
+            Admin = ParseAdmin(getVariable(AdminUrlVariable)),
+            ShutdownDelay = ParseShutdownDelay(getVariable(ShutdownDelayVariable)),
+            AccessLogAll = ParseSwitch(AccessLogVariable, getVariable(AccessLogVariable)),
+            OtlpEndpoint = ParseOtlpEndpoint(getVariable(OtlpEndpointVariable)),
+        };
     }
 
     private static LogLevel ParseLogLevel(string? value) => value?.Trim().ToUpperInvariant() switch
@@ -38,4 +63,56 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
         _ => throw new ArgumentException(
             $"{LogLevelVariable}: \"{value}\" is not a log level (expected trace, debug, information, warning, error or critical)"),
     };
+
+    private static AdminAddress? ParseAdmin(string? value)
+    {
+        if (value is null)
+        {
+            return AdminAddress.Default;
+        }
+
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new ArgumentException($"{AdminUrlVariable} is set but empty (expected http://IP:PORT, http://localhost:PORT or none)");
+        }
+
+        return string.Equals(value.Trim(), "none", StringComparison.OrdinalIgnoreCase) ? null : AdminAddress.Parse(value, AdminUrlVariable);
+    }
+
+    /// <summary>Unset or "0": no delay; otherwise a duration in the config file's syntax.</summary>
+    private static TimeSpan ParseShutdownDelay(string? value)
+    {
+        var text = value?.Trim();
+        if (string.IsNullOrEmpty(text) || text == "0")
+        {
+            return TimeSpan.Zero;
+        }
+
+        return Duration.TryParse(text, out var delay)
+            ? delay
+            : throw new ArgumentException($"{ShutdownDelayVariable}: \"{value}\" is not a duration ({Duration.Expected}, or 0 for none)");
+    }
+
+    private static bool ParseSwitch(string variable, string? value) => value?.Trim().ToUpperInvariant() switch
+    {
+        null or "" or "0" or "FALSE" => false,
+        "1" or "TRUE" => true,
+        _ => throw new ArgumentException($"{variable}: \"{value}\" is not a switch (expected 1, true, 0 or false)"),
+    };
+
+    /// <summary>
+    /// Checked here so that a typo is a one-line start-up error rather than an exception from
+    /// the exporter. The exporter itself reads this and the other OTEL_* variables.
+    /// </summary>
+    private static Uri? ParseOtlpEndpoint(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new ArgumentException($"{OtlpEndpointVariable}: \"{value}\" is not an http:// or https:// URL");
+    }
 }

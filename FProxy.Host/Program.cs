@@ -1,9 +1,14 @@
+using System.Diagnostics.Metrics;
 using FProxy.Configuration;
 using FProxy.Daemon;
 using FProxy.Dns;
+using FProxy.Host.Admin;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace FProxy.Host;
 
@@ -12,6 +17,9 @@ internal static partial class Program
 {
     /// <summary>Exit code for an invalid or missing config or FPROXY_* variable.</summary>
     public const int InvalidConfigExitCode = 2;
+
+    /// <summary>Exit code when the process could not start serving: the admin endpoint cannot listen.</summary>
+    public const int StartFailedExitCode = 1;
 
     private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
@@ -25,12 +33,26 @@ internal static partial class Program
           --help      show this help
 
         Environment:
-          FPROXY_CONFIG_PATH   config file (default ./config.json)
-          FPROXY_LOG_LEVEL     trace, debug, information (default), warning, error, critical
-          FPROXY_DNS_SERVERS   comma-separated nameservers (IP or IP:port) instead of the system's
+          FPROXY_CONFIG_PATH     config file (default ./config.json)
+          FPROXY_LOG_LEVEL       trace, debug, information (default), warning, error, critical
+          FPROXY_DNS_SERVERS     comma-separated nameservers (IP or IP:port) instead of the system's
+          FPROXY_ADMIN_URL       admin endpoint, http://IP:PORT or http://localhost:PORT
+                                 (default http://127.0.0.1:9901), or none
+          FPROXY_SHUTDOWN_DELAY  after SIGTERM, keep listeners open this long while /readyz
+                                 answers 503, e.g. 5s (default 0)
+          FPROXY_ACCESS_LOG      1 or true: log every finished connection of every app (default 0)
+          OTEL_EXPORTER_OTLP_ENDPOINT
+                                 push metrics over OTLP to this collector (default: no push)
 
-        Signals: SIGTERM or SIGINT close every listener at once, drain open connections up to
-        each app's DrainTimeout, then exit 0.
+        Admin endpoint: GET /healthz, /readyz, /apps, /events (server-sent events, ?app=NAME),
+        /metrics (Prometheus text).
+
+        Signals: SIGTERM or SIGINT turn /readyz to 503 at once, keep listeners open for
+        FPROXY_SHUTDOWN_DELAY, close them, drain open connections up to each app's
+        DrainTimeout, then exit 0.
+
+        Exit codes: 0 clean shutdown; 1 the admin endpoint could not listen; 2 invalid or
+        missing config or FPROXY_* variable.
         """;
 
     public static async Task<int> Main(string[] args)
@@ -84,23 +106,89 @@ internal static partial class Program
 
         var limit = OpenFilesLimit.Raise();
         using var host = Build(settings, dns, config);
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FProxy.Host");
         if (limit is { } l)
         {
-            LogOpenFiles(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FProxy.Host"), l.After, l.Before);
+            LogOpenFiles(logger, l.After, l.Before);
         }
 
-        await host.RunAsync().ConfigureAwait(false);
+        try
+        {
+            await host.StartAsync().ConfigureAwait(false);
+        }
+        catch (IOException e) when (settings.Admin is { } admin)
+        {
+            // Kestrel's bind failure. Running without the admin endpoint would leave the load
+            // balancer without readiness, so this is fatal; nothing was proxied yet (see ProxyService).
+            var reason = e.InnerException?.Message ?? e.Message;
+            await Console.Error.WriteLineAsync(
+                $"fproxy: {HostSettings.AdminUrlVariable}: cannot listen on {admin.Url}: {reason.TrimEnd('.')}").ConfigureAwait(false);
+            return StartFailedExitCode;
+        }
+
+        if (settings.Admin is { } listening)
+        {
+            LogAdminListening(logger, listening.Url);
+            if (!listening.IsLoopback)
+            {
+                LogAdminExposed(logger, listening.Url);
+            }
+        }
+
+        await host.WaitForShutdownAsync().ConfigureAwait(false);
         return Environment.ExitCode;
     }
 
     private static IHost Build(HostSettings settings, DnsOptions dns, ProxyConfig initial)
     {
-        // No defaults: they add appsettings.json watchers (one inotify instance each) and
-        // environment-wide configuration this host does not use.
-        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // No defaults in either builder: they add appsettings.json watchers (one inotify instance
+        // each) and environment-wide configuration this host does not use.
+        if (settings.Admin is not { } admin)
+        {
+            var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            AddProxy(builder, settings, dns, initial);
+            return builder.Build();
+        }
+
+        var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+
+            // Probes, scrapes and a few event streams: a cap keeps a misbehaving client from
+            // taking descriptors the proxied connections need.
+            kestrel.Limits.MaxConcurrentConnections = 64;
+            if (admin.Address is { } address)
+            {
+                kestrel.Listen(address, admin.Port);
+            }
+            else
+            {
+                kestrel.ListenLocalhost(admin.Port);
+            }
+        });
+        web.Services.AddRoutingCore();
+        AddProxy(web, settings, dns, initial);
+        var app = web.Build();
+        AdminEndpoint.Map(app);
+        app.MapPrometheusScrapingEndpoint();
+        return app;
+    }
+
+    private static void AddProxy(IHostApplicationBuilder builder, HostSettings settings, DnsOptions dns, ProxyConfig initial)
+    {
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(settings.LogLevel);
         builder.Logging.AddFilter("Microsoft", level => level >= LogLevel.Warning && level >= settings.LogLevel);
+
+        // Its errors are start and stop failures, which propagate to Main: a failed admin bind is
+        // reported there in one line, anything else as an unhandled exception. Logging them here
+        // too would only add a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
+        // The access log is asked for explicitly (per app, or FPROXY_ACCESS_LOG): it is written
+        // at Information whatever FPROXY_LOG_LEVEL says.
+        builder.Logging.AddFilter("FProxy.Access", settings.LogLevel < LogLevel.Information ? settings.LogLevel : LogLevel.Information);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -108,17 +196,52 @@ internal static partial class Program
             o.UseUtcTimestamp = true;
             o.IncludeScopes = false;
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ProxyService.ShutdownTimeoutFor(initial));
-        builder.Services.AddSingleton(new ProxyDaemonOptions { Dns = dns });
+
+        // The console logger queues lines for one writer thread. By default a full queue makes
+        // the logging call wait, and with inline socket completions (DESIGN.md) that call runs
+        // on an epoll thread: a slow stdout (a stalled pipe, a busy terminal, an access log under
+        // load) would stall every connection on that thread. Dropping lines instead keeps the
+        // data path moving; the logger reports how many it dropped. 16,384 lines (a few MB) rides
+        // out bursts such as a rollout of many ports or a connection storm with access logs on.
+        builder.Services.Configure<ConsoleLoggerOptions>(o =>
+        {
+            o.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+            o.MaxQueueLength = 16_384;
+        });
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ProxyService.ShutdownTimeoutFor(initial, settings.ShutdownDelay));
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton(sp => new ProxyDaemonOptions
+        {
+            Dns = dns,
+            AccessLogAll = settings.AccessLogAll,
+            MeterFactory = sp.GetRequiredService<IMeterFactory>(),
+        });
         builder.Services.AddSingleton(sp => new ProxyDaemon(
             sp.GetRequiredService<ProxyDaemonOptions>(), sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton<IConfigSubscriber>(sp => new FileConfigSubscriber(
-            settings.ConfigPath, sp.GetRequiredService<ILogger<FileConfigSubscriber>>()));
-        builder.Services.AddHostedService<ProxyService>();
-        return builder.Build();
+        builder.Services.AddSingleton<IConfigSubscriber>(sp =>
+        {
+            var daemon = sp.GetRequiredService<ProxyDaemon>();
+            return new FileConfigSubscriber(settings.ConfigPath, sp.GetRequiredService<ILogger<FileConfigSubscriber>>(), schema: daemon.Schema)
+            {
+                // An invalid reload keeps the running config and becomes a rollout.failed event.
+                Rejected = daemon.ReportRejected,
+            };
+        });
+        builder.Services.AddSingleton<ProxyService>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<ProxyService>());
+        Telemetry.Add(builder, settings);
     }
 
     /// <summary>Each proxied connection holds two descriptors: the limit sets the ceiling.</summary>
     [LoggerMessage(1401, LogLevel.Information, "open files limit {Limit} (soft limit was {Before}); each connection uses two")]
     private static partial void LogOpenFiles(ILogger logger, ulong limit, ulong before);
+
+    [LoggerMessage(1403, LogLevel.Information, "admin endpoint listening on {Url}: /healthz /readyz /apps /events /metrics")]
+    private static partial void LogAdminListening(ILogger logger, string url);
+
+    /// <summary>Allowed when asked for, but the routes have no authentication: say so.</summary>
+    [LoggerMessage(1404, LogLevel.Warning, "admin endpoint {Url} is not loopback: anyone who can reach it can read status, events and metrics (it has no authentication)")]
+    private static partial void LogAdminExposed(ILogger logger, string url);
 }

@@ -7,28 +7,100 @@ using Microsoft.Extensions.Options;
 namespace FProxy.Host;
 
 /// <summary>
-/// Runs the daemon on the config subscriber's snapshots, and drains it on shutdown. Keeps the
-/// host's shutdown timeout above the running config's longest DrainTimeout, so a long drain is
-/// never cut short.
+/// Runs the daemon on the config subscriber's snapshots, and shuts it down in the order a load
+/// balancer needs: readiness false at once, listeners open for the shutdown delay, then the drain.
+/// Keeps the host's shutdown timeout above delay plus the running config's longest DrainTimeout,
+/// so a long drain is never cut short.
 /// </summary>
+/// <remarks>
+/// Both halves run in the lifecycle hooks around the other hosted services (Kestrel's among
+/// them): the first config is applied in <see cref="StartedAsync"/>, after the admin endpoint is
+/// bound, so a taken admin port stops the start before any proxy port is bound; the drain runs
+/// in <see cref="StoppingAsync"/>, before Kestrel stops, so /readyz and /healthz keep answering
+/// until the last connection is gone.
+/// </remarks>
 internal sealed partial class ProxyService(
     ProxyDaemon daemon,
     IConfigSubscriber subscriber,
+    HostSettings settings,
     IOptions<HostOptions> hostOptions,
     IHostApplicationLifetime lifetime,
-    ILogger<ProxyService> logger) : BackgroundService
+    ILogger<ProxyService> logger) : IHostedLifecycleService, IDisposable
 {
-    /// <summary>Drain plus a margin for the resets and the host's own teardown.</summary>
-    public static TimeSpan ShutdownTimeoutFor(ProxyConfig config) =>
-        (config.Apps.Count == 0 ? TimeSpan.Zero : config.Apps.Max(static a => a.DrainTimeout)) + TimeSpan.FromSeconds(10);
+    private readonly CancellationTokenSource _watchStop = new();
+    private readonly CancellationTokenSource _stopped = new();
+    private Task _watch = Task.CompletedTask;
+    private int _stopping;
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Cancelled once the daemon has drained: admin streams end then.</summary>
+    public CancellationToken Stopped => _stopped.Token;
+
+    /// <summary>Shutdown delay plus drain plus a margin for the resets and the host's own teardown.</summary>
+    public static TimeSpan ShutdownTimeoutFor(ProxyConfig config, TimeSpan shutdownDelay) =>
+        shutdownDelay
+        + (config.Apps.Count == 0 ? TimeSpan.Zero : config.Apps.Max(static a => a.DrainTimeout))
+        + TimeSpan.FromSeconds(10);
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Starts watching the config. Runs synchronously up to the first wait, so the first config is
+    /// applied (and every port that can be bound is) when this returns.
+    /// </summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        await daemon.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        // SIGTERM reaches the host as ApplicationStopping; readiness turns false at that moment,
+        // before the host gets round to the stop hooks.
+        lifetime.ApplicationStopping.Register(static state => ((ProxyDaemon)state!).BeginShutdown(), daemon);
+        _watch = WatchAsync(_watchStop.Token);
+        return Task.CompletedTask;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) == 1)
+        {
+            return;
+        }
+
+        daemon.BeginShutdown();
+
+        // No reload is applied while shutting down.
+        await _watchStop.CancelAsync().ConfigureAwait(false);
+        await _watch.ConfigureAwait(false);
+
+        if (settings.ShutdownDelay > TimeSpan.Zero)
+        {
+            LogShutdownDelay(logger, Duration.Format(settings.ShutdownDelay));
+            try
+            {
+                await Task.Delay(settings.ShutdownDelay, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The host's shutdown timeout ran out: drain now.
+            }
+        }
+
+        // Not cancellable: the daemon bounds the drain with each app's DrainTimeout, and the
+        // shutdown timeout is sized to let it finish.
+        await daemon.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _stopped.CancelAsync().ConfigureAwait(false);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        _watchStop.Dispose();
+        _stopped.Dispose();
+    }
+
+    private async Task WatchAsync(CancellationToken stoppingToken)
     {
         try
         {
@@ -38,7 +110,7 @@ internal sealed partial class ProxyService(
 
                 // HostOptions is read when the host stops, so a reload that lengthens a
                 // DrainTimeout lengthens the shutdown allowance too.
-                hostOptions.Value.ShutdownTimeout = ShutdownTimeoutFor(config);
+                hostOptions.Value.ShutdownTimeout = ShutdownTimeoutFor(config, settings.ShutdownDelay);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -56,4 +128,8 @@ internal sealed partial class ProxyService(
 
     [LoggerMessage(1400, LogLevel.Critical, "{Message}")]
     private static partial void LogInvalidConfig(ILogger logger, string message);
+
+    /// <summary>Readiness is already false; the load balancer has this long to notice before listeners close.</summary>
+    [LoggerMessage(1402, LogLevel.Information, "shutting down: not ready; listeners stay open for {Delay} (FPROXY_SHUTDOWN_DELAY), then drain")]
+    private static partial void LogShutdownDelay(ILogger logger, string delay);
 }

@@ -1,0 +1,65 @@
+using System.Collections;
+using FProxy.Daemon;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace FProxy.Host;
+
+/// <summary>
+/// Exports the "FProxy" meter with OpenTelemetry: as Prometheus text at GET /metrics when the
+/// admin endpoint is on, and pushed over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. Neither:
+/// no OpenTelemetry at all, and the instruments cost next to nothing (nobody listens).
+/// </summary>
+internal static class Telemetry
+{
+    public static void Add(IHostApplicationBuilder builder, HostSettings settings)
+    {
+        var prometheus = settings.Admin is not null;
+        var otlp = settings.OtlpEndpoint is not null;
+        if (!prometheus && !otlp)
+        {
+            return;
+        }
+
+        // The host reads no environment into its configuration (DisableDefaults), but the OTLP
+        // exporter and the SDK take their standard settings from it: OTEL_EXPORTER_OTLP_PROTOCOL,
+        // _HEADERS, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SERVICE_NAME ... Hand them over, and only them.
+        builder.Configuration.AddInMemoryCollection(OtelVariables());
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+            {
+                if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
+                {
+                    resource.AddService("fproxy", serviceVersion: typeof(ProxyDaemon).Assembly.GetName().Version?.ToString());
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter("FProxy");
+                if (prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+    }
+
+    private static IEnumerable<KeyValuePair<string, string?>> OtelVariables()
+    {
+        foreach (DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            if (variable.Key is string key && key.StartsWith("OTEL_", StringComparison.Ordinal))
+            {
+                yield return new(key, variable.Value as string);
+            }
+        }
+    }
+}
