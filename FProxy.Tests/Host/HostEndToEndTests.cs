@@ -92,6 +92,15 @@ public sealed class HostEndToEndTests
 
     [TestCase("FPROXY_LOG_LEVEL", "loud")]
     [TestCase("FPROXY_DNS_SERVERS", "abc")]
+    [TestCase("FPROXY_ADMIN_URL", "https://127.0.0.1:9901")]
+    [TestCase("FPROXY_ADMIN_URL", "http://admin.example:9901")]
+    [TestCase("FPROXY_ADMIN_URL", "http://127.0.0.1:70000")]
+    [TestCase("FPROXY_ADMIN_URL", "http://127.0.0.1:9901/admin")]
+    [TestCase("FPROXY_ADMIN_URL", "off")]
+    [TestCase("FPROXY_SHUTDOWN_DELAY", "5")]
+    [TestCase("FPROXY_SHUTDOWN_DELAY", "-1s")]
+    [TestCase("FPROXY_ACCESS_LOG", "yes")]
+    [TestCase("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")]
     public async Task Start_InvalidVariable_ExitsTwoNamingIt(string variable, string value)
     {
         using var host = HostProcess.Start(

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using FProxy.Tests.Infrastructure;
 
 namespace FProxy.Tests.Host;
 
@@ -26,11 +27,12 @@ internal sealed class HostProcess : IDisposable
     private readonly List<string> _errorLines = [];
     private bool _disposed;
 
-    private HostProcess(Process process, string directory, string configPath)
+    private HostProcess(Process process, string directory, string configPath, string? adminUrl)
     {
         _process = process;
         Directory = directory;
         ConfigPath = configPath;
+        AdminUrl = adminUrl;
     }
 
     /// <summary>Where the host's dll is: the test output directory.</summary>
@@ -41,6 +43,9 @@ internal sealed class HostProcess : IDisposable
 
     /// <summary>The config file FPROXY_CONFIG_PATH names.</summary>
     public string ConfigPath { get; }
+
+    /// <summary>The admin endpoint's URL (FPROXY_ADMIN_URL), or null when it is off.</summary>
+    public string? AdminUrl { get; }
 
     public int Pid => _process.Id;
 
@@ -76,7 +81,7 @@ internal sealed class HostProcess : IDisposable
     /// <summary>
     /// Starts the host. <paramref name="configJson"/> is written to <see cref="ConfigPath"/> first (null:
     /// no file). <paramref name="environment"/> adds or (with a null value) removes variables; every
-    /// inherited FPROXY_* variable is removed. <paramref name="fdLimit"/> runs it under
+    /// inherited FPROXY_* variable is removed, and FPROXY_ADMIN_URL is "none" unless given. <paramref name="fdLimit"/> runs it under
     /// <c>bash -c 'ulimit -n N; exec dotnet ...'</c> (exec keeps the pid).
     /// </summary>
     public static HostProcess Start(
@@ -127,6 +132,9 @@ internal sealed class HostProcess : IDisposable
         }
 
         info.Environment["FPROXY_CONFIG_PATH"] = configPath;
+
+        // Every host would otherwise listen on the default admin port 9901, and collide.
+        info.Environment["FPROXY_ADMIN_URL"] = "none";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
         {
@@ -141,7 +149,8 @@ internal sealed class HostProcess : IDisposable
         }
 
         var process = new Process { StartInfo = info };
-        var host = new HostProcess(process, directory, configPath);
+        var adminUrl = info.Environment["FPROXY_ADMIN_URL"];
+        var host = new HostProcess(process, directory, configPath, adminUrl == "none" ? null : adminUrl);
         process.OutputDataReceived += (_, e) => host.Add(e.Data, error: false);
         process.ErrorDataReceived += (_, e) => host.Add(e.Data, error: true);
         try
@@ -157,6 +166,16 @@ internal sealed class HostProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return host;
+    }
+
+    /// <summary>A free loopback admin URL for FPROXY_ADMIN_URL (hosts default to "none" here).</summary>
+    public static string FreeAdminUrl() => $"http://127.0.0.1:{TestPorts.Take(1)[0].ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>An environment for <see cref="Start"/> with the admin endpoint on a free loopback port, plus <paramref name="more"/>.</summary>
+    public static Dictionary<string, string?> WithAdmin(Dictionary<string, string?>? more = null)
+    {
+        var environment = new Dictionary<string, string?>(more ?? []) { ["FPROXY_ADMIN_URL"] = FreeAdminUrl() };
+        return environment;
     }
 
     /// <summary>Config JSON for one app, in the seed's shape.</summary>
@@ -299,6 +318,45 @@ internal sealed class HostProcess : IDisposable
                 return false; // Closed while listing.
             }
         });
+
+    /// <summary>
+    /// The TCP ports the host listens on now: its socket descriptors matched by inode against the
+    /// LISTEN entries of /proc/PID/net/tcp and tcp6.
+    /// </summary>
+    public int[] ListeningPorts()
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var fd in System.IO.Directory.GetFiles($"/proc/{_process.Id}/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                {
+                    inodes.Add(target["socket:[".Length..^1]);
+                }
+            }
+            catch (IOException)
+            {
+                // Closed while listing.
+            }
+        }
+
+        var ports = new SortedSet<int>();
+        foreach (var table in new[] { "tcp", "tcp6" })
+        {
+            // "sl local_address rem_address st ... inode": st 0A is LISTEN, the port is hex after the colon.
+            foreach (var line in File.ReadLines($"/proc/{_process.Id}/net/{table}").Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length > 9 && fields[3] == "0A" && inodes.Contains(fields[9]))
+                {
+                    ports.Add(int.Parse(fields[1][(fields[1].IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        return [.. ports];
+    }
 
     /// <summary>Lowers (or raises up to the hard limit) the host's RLIMIT_NOFILE soft limit, with prlimit(2).</summary>
     public void SetOpenFileLimit(int soft)
