@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using FProxy.Configuration;
 using FProxy.Daemon;
 using FProxy.Dns;
@@ -143,13 +144,24 @@ internal static partial class Program
     {
         // No defaults in either builder: they add appsettings.json watchers (one inotify instance
         // each) and environment-wide configuration this host does not use.
-        if (settings.Admin is not { } admin)
+        if (settings.Admin is { } admin)
         {
-            var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            AddProxy(builder, settings, dns, initial);
-            return builder.Build();
+            return BuildWithAdmin(settings, admin, dns, initial);
         }
 
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        AddProxy(builder, settings, dns, initial);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Kestrel with the admin routes. A method of its own (not inlined) so that with
+    /// FPROXY_ADMIN_URL=none the ASP.NET Core assemblies are never loaded: each one mapped costs
+    /// descriptors the proxied connections could use.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IHost BuildWithAdmin(HostSettings settings, AdminAddress admin, DnsOptions dns, ProxyConfig initial)
+    {
         var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {

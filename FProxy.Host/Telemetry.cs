@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using FProxy.Daemon;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,11 +20,16 @@ internal static class Telemetry
     {
         var prometheus = settings.Admin is not null;
         var otlp = settings.OtlpEndpoint is not null;
-        if (!prometheus && !otlp)
+        if (prometheus || otlp)
         {
-            return;
+            AddExporters(builder, prometheus, otlp);
         }
+    }
 
+    /// <summary>Not inlined: without an exporter, the OpenTelemetry assemblies are never loaded.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddExporters(IHostApplicationBuilder builder, bool prometheus, bool otlp)
+    {
         // The host reads no environment into its configuration (DisableDefaults), but the OTLP
         // exporter and the SDK take their standard settings from it: OTEL_EXPORTER_OTLP_PROTOCOL,
         // _HEADERS, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SERVICE_NAME ... Hand them over, and only them.
@@ -32,7 +38,9 @@ internal static class Telemetry
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
-                if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
+                // A service name given the standard way wins over the default.
+                if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME"))
+                    && Environment.GetEnvironmentVariable("OTEL_RESOURCE_ATTRIBUTES")?.Contains("service.name=", StringComparison.Ordinal) != true)
                 {
                     resource.AddService("fproxy", serviceVersion: typeof(ProxyDaemon).Assembly.GetName().Version?.ToString());
                 }
