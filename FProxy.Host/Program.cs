@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Configuration;
 using FProxy.Daemon;
@@ -117,11 +118,13 @@ internal static partial class Program
         {
             await host.StartAsync().ConfigureAwait(false);
         }
-        catch (IOException e) when (settings.Admin is { } admin)
+        catch (Exception e) when (e is IOException or SocketException && settings.Admin is { } admin)
         {
-            // Kestrel's bind failure. Running without the admin endpoint would leave the load
-            // balancer without readiness, so this is fatal; nothing was proxied yet (see ProxyService).
-            var reason = e.InnerException?.Message ?? e.Message;
+            // Kestrel's bind failure: an IOException wrapping the cause when the port is taken, the
+            // bare SocketException when the address is not the machine's. Running without the admin
+            // endpoint would leave the load balancer without readiness, so this is fatal; nothing
+            // was proxied yet (see ProxyService).
+            var reason = e is IOException { InnerException: { } inner } ? inner.Message : e.Message;
             await Console.Error.WriteLineAsync(
                 $"fproxy: {HostSettings.AdminUrlVariable}: cannot listen on {admin.Url}: {reason.TrimEnd('.')}").ConfigureAwait(false);
             return StartFailedExitCode;
