@@ -213,6 +213,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
         }
 
         await Task.WhenAll(drains).WaitAsync(cancellationToken).ConfigureAwait(false);
+        _events.Complete(); // Watchers' streams end: nothing more will happen.
         DaemonLog.ShutdownComplete(_logger);
     }
 

@@ -1,8 +1,6 @@
-extern alias HostApp;
-
 using System.Net;
-using HostApp::FProxy.Host;
-using HostApp::FProxy.Host.Admin;
+using FProxy.Host;
+using FProxy.Host.Admin;
 
 namespace FProxy.Tests.Host;
 
