@@ -201,9 +201,6 @@ internal static partial class Program
         // too would only add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
-        // The access log is asked for explicitly (per app, or FPROXY_ACCESS_LOG): it is written
-        // at Information whatever FPROXY_LOG_LEVEL says.
-        builder.Logging.AddFilter("FProxy.Access", settings.LogLevel < LogLevel.Information ? settings.LogLevel : LogLevel.Information);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
