@@ -36,8 +36,13 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
     private int _bindFailures; // In the rollout being applied (under the gate).
     private readonly ITimer _idleSweep;
 
-    /// <summary>How often connections are checked against their app's IdleTimeout: it fires up to this late.</summary>
+    /// <summary>
+    /// How often connections are checked against their app's IdleTimeout when none is short: a
+    /// quarter of the shortest IdleTimeout otherwise (at least 25 ms), so a close is at most that late.
+    /// </summary>
     private static readonly TimeSpan IdleSweepInterval = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan MinIdleSweepInterval = TimeSpan.FromMilliseconds(25);
     private Dictionary<string, AppRoute> _routes = new(StringComparer.Ordinal);
     private ProxyConfig _current = ProxyConfig.Empty;
     private bool _stopped;
@@ -375,6 +380,9 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
             .Distinct(StringComparer.OrdinalIgnoreCase));
         Volatile.Write(ref _current, config);
         Volatile.Write(ref _hash, hash);
+        var sweep = config.Apps.Select(static a => a.IdleTimeout / 4).Append(IdleSweepInterval).Min() ?? IdleSweepInterval;
+        sweep = sweep < MinIdleSweepInterval ? MinIdleSweepInterval : sweep;
+        _idleSweep.Change(sweep, sweep);
         _appliedAt = _time.GetUtcNow();
         DaemonLog.ConfigApplied(_logger, version, hash[..12], config.Apps.Count, routes.Values.Sum(static r => r.Config.Ports.Count), added, removed, rerouted, rebound);
         _metrics.Rollout(_bindFailures == 0 ? "applied" : "partial");

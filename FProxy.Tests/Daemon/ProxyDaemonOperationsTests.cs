@@ -227,6 +227,21 @@ public sealed class ProxyDaemonOperationsTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task IdleTimeout_Short_SweepFollowsItOnTheRealClock(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var port = FreePorts(1)[0];
+        await using var daemon = DaemonFixture.Create();
+        await daemon.ApplyAsync(Config(App("idle-short", [port], echo.Target) with { IdleTimeout = TimeSpan.FromMilliseconds(200) }), ct);
+
+        using var idle = await Sockets.ConnectAsync(port, ct);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.That(await Sockets.ReadEndAsync(idle, ct), Is.EqualTo(SocketError.Success));
+        Assert.That(watch.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(150)), "not before the IdleTimeout");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task AccessLog_OnForApp_OneLinePerConnectionWithItsFields(CancellationToken ct)
     {
         await using var echo = new EchoServer();
