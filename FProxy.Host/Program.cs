@@ -1,12 +1,15 @@
 using System.Diagnostics.Metrics;
+using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Configuration;
 using FProxy.Daemon;
 using FProxy.Dns;
 using FProxy.Host.Admin;
+using FProxy.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -143,6 +146,32 @@ internal static partial class Program
         return Environment.ExitCode;
     }
 
+    private static Socket BindShared(EndPoint endPoint)
+    {
+        if (endPoint is not IPEndPoint ip)
+        {
+            return SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint);
+        }
+
+        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (ip.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            SocketSetup.EnableReusePort(socket);
+            socket.Bind(ip);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     private static IHost Build(HostSettings settings, DnsOptions dns, ProxyConfig initial)
     {
         // No defaults in either builder: they add appsettings.json watchers (one inotify instance
@@ -182,6 +211,10 @@ internal static partial class Program
                 kestrel.ListenLocalhost(admin.Port);
             }
         });
+        // SO_REUSEPORT on the admin socket too: during a zero-downtime upgrade the new process
+        // binds the proxy ports while the old one drains, and must bind the admin port as well.
+        // A port held by anything else (no SO_REUSEPORT) still fails the start.
+        web.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = BindShared);
         web.Services.AddRoutingCore();
         AddProxy(web, settings, dns, initial);
         var app = web.Build();

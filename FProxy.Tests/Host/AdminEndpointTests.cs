@@ -364,6 +364,30 @@ public sealed class AdminEndpointTests
     }
 
     [Test]
+    public async Task Start_SecondInstanceOnTheSameAdminUrl_BothServe(CancellationToken ct)
+    {
+        // A zero-downtime upgrade: the new process binds the same proxy and admin ports while
+        // the old one still runs (both sockets have SO_REUSEPORT).
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        var environment = HostProcess.WithAdmin();
+        var config = HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target]));
+        using var old = HostProcess.Start(config, environment);
+        using var oldAdmin = new AdminClient(old);
+        await oldAdmin.WaitForStatusAsync("/readyz", HttpStatusCode.OK, StartTimeout, ct);
+
+        using var upgrade = HostProcess.Start(config, environment);
+        await upgrade.WaitForLineAsync("config applied", StartTimeout);
+        Assert.That(upgrade.ListeningPorts(), Is.EquivalentTo(new[] { port, oldAdmin.Port }));
+
+        Assert.That(await old.StopAsync(ExitTimeout), Is.Zero, old.Output);
+        using var newAdmin = new AdminClient(upgrade);
+        await newAdmin.WaitForStatusAsync("/readyz", HttpStatusCode.OK, StartTimeout, ct);
+        Assert.That(await Probe.EchoAsync(port, "upgraded", ct), Is.EqualTo("upgraded"));
+        Assert.That(await upgrade.StopAsync(ExitTimeout), Is.Zero, upgrade.Output);
+    }
+
+    [Test]
     public async Task Start_AdminPortTaken_ExitsOneWithOneLineErrorAndBindsNoProxyPort()
     {
         var adminUrl = HostProcess.FreeAdminUrl();
