@@ -268,7 +268,7 @@ public sealed class AdminEndpointTests
                 ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
             });
 
-        // Answer every export (the first is checked), so that none waits for its timeout at shutdown.
+        // Answer every export (the first with the rollout is checked), so that none waits for its timeout at shutdown.
         var first = new TaskCompletionSource<(HttpListenerRequest Request, byte[] Body)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var serving = Task.Run(async () =>
         {
@@ -286,7 +286,15 @@ public sealed class AdminEndpointTests
 
                 using var received = new MemoryStream();
                 await context.Request.InputStream.CopyToAsync(received, ct);
-                first.TrySetResult((context.Request, received.ToArray()));
+
+                // Exports start with the host, possibly before the first rollout is recorded:
+                // wait for one that carries it.
+                var text = System.Text.Encoding.UTF8.GetString(received.ToArray());
+                if (text.Contains("fproxy.rollouts", StringComparison.Ordinal) && text.Contains("fproxy.listener.state", StringComparison.Ordinal))
+                {
+                    first.TrySetResult((context.Request, received.ToArray()));
+                }
+
                 context.Response.StatusCode = 200;
                 context.Response.Close();
             }
