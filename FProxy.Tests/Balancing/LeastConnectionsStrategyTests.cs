@@ -115,8 +115,10 @@ public sealed class LeastConnectionsStrategyTests
             Assert.That(outOfRange, Is.Zero);
             Assert.That(counts.Sum(), Is.EqualTo(200_000));
             Assert.That(targets.Select(static t => t.ActiveConnections), Is.All.Zero);
-            // Mostly idle targets take turns; a few picks see another thread's open connection.
-            Assert.That(counts, Is.All.InRange(20_000, 60_000));
+            // Every target takes turns. No tighter bound: on busy cores a thread descheduled
+            // between Enter and Exit keeps its target "loaded" for a whole time slice, and the
+            // others rightly avoid it meanwhile (balance is checked by the sequential tests).
+            Assert.That(counts, Is.All.Positive);
         });
     }
 }
