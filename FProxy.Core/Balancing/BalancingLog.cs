@@ -5,7 +5,7 @@ namespace FProxy.Balancing;
 /// <summary>Log messages of balancing and health, events 1500-1599.</summary>
 internal static partial class BalancingLog
 {
-    [LoggerMessage(1500, LogLevel.Warning, "{App}: no target of {Pool} is available, so all {Count} are tried (panic mode)")]
+    [LoggerMessage(1500, LogLevel.Warning, "{App}: all {Count} target(s) of {Pool} are unavailable, so all are tried (panic mode)")]
     public static partial void PanicStarted(ILogger logger, string app, string pool, int count);
 
     [LoggerMessage(1501, LogLevel.Information, "{App}: panic mode over for {Pool}: {Available} of {Count} target(s) available")]

@@ -30,7 +30,7 @@ internal sealed class TargetPool
 
     public string App { get; }
 
-    /// <summary>"targets" or "rule 2": which part of the app, for logs.</summary>
+    /// <summary>"the app" (its own targets) or "rule 2": which part of the app, for logs.</summary>
     public string Label { get; }
 
     public ReadOnlySpan<TargetState> Members => _members;

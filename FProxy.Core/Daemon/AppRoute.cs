@@ -24,7 +24,7 @@ internal sealed class AppRoute
         Health = health;
         Limit = limit ?? new ConnectionLimit();
         NoTargetLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
-        DefaultPool = new TargetPool(config.Name, "its targets", Members(config.Targets), config.Strategy, strategies, logger);
+        DefaultPool = new TargetPool(config.Name, "the app", Members(config.Targets), config.Strategy, strategies, logger);
         var rules = new RouteRule[config.Rules.Count];
         for (var i = 0; i < rules.Length; i++)
         {

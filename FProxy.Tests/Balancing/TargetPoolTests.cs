@@ -74,7 +74,7 @@ public sealed class TargetPoolTests
     {
         var registry = new StrategyRegistry().Add("Broken", static _ => throw new InvalidOperationException("boom"));
         var targets = Targets(2);
-        var pool = new TargetPool("app", "its targets", targets, "Broken", registry, _logger);
+        var pool = new TargetPool("app", "the app", targets, "Broken", registry, _logger);
         Assert.That(pool.Current.Strategy, Is.InstanceOf<RoundRobinStrategy>());
         Assert.That(_logger.Count(1502), Is.EqualTo(1));
     }
@@ -82,7 +82,7 @@ public sealed class TargetPoolTests
     private (TargetPool Pool, TargetState[] Targets) Create(int count)
     {
         var targets = Targets(count);
-        return (new TargetPool("app", "its targets", targets, StrategyRegistry.RoundRobin, new StrategyRegistry(), _logger), targets);
+        return (new TargetPool("app", "the app", targets, StrategyRegistry.RoundRobin, new StrategyRegistry(), _logger), targets);
     }
 
     private TargetState[] Targets(int count) =>
