@@ -1,0 +1,219 @@
+using System.Buffers;
+using FProxy.Configuration;
+using FProxy.Dns;
+using FProxy.Health;
+
+namespace FProxy.Daemon;
+
+/// <content>Applying a snapshot: names checked, routes built, ports added, removed, rerouted or rebound.</content>
+public sealed partial class ProxyDaemon
+{
+    /// <summary>Configs built in code skip the parser: check here what only this daemon knows.</summary>
+    private void CheckNames(ProxyConfig config)
+    {
+        var errors = new List<string>();
+        var schema = Schema;
+        for (var i = 0; i < config.Apps.Count; i++)
+        {
+            var app = config.Apps[i];
+            foreach (var strategy in app.Rules.Select(static r => r.Strategy).Prepend(app.Strategy))
+            {
+                if (strategy is not null && !_options.Strategies.Contains(strategy))
+                {
+                    errors.Add($"Apps[{i}] \"{app.Name}\": \"Strategy\": unknown strategy \"{strategy}\"; valid strategies: {string.Join(", ", schema.Strategies)}");
+                }
+            }
+
+            if (app.HealthCheck is { } check && !_options.Probes.Contains(check.Probe))
+            {
+                errors.Add($"Apps[{i}] \"{app.Name}\": \"HealthCheck.Probe\": unknown probe \"{check.Probe}\"; valid probes: {string.Join(", ", schema.Probes)}");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ConfigException("config", errors);
+        }
+    }
+
+    /// <summary>The route app <paramref name="app"/> uses now, for tests and diagnostics.</summary>
+    internal AppRoute? GetRoute(string app) => _routes.GetValueOrDefault(app);
+
+    private void Reconcile(ProxyConfig config)
+    {
+        var version = Interlocked.Increment(ref _version);
+        var hash = ConfigHash.Compute(config);
+        _bindFailures = 0;
+        Publish(DaemonEventKind.RolloutStarted, null, null, null, $"rollout of version {version} (hash {hash[..12]}) started: {config.Apps.Count} app(s)");
+        var routes = new Dictionary<string, AppRoute>(StringComparer.Ordinal);
+        foreach (var app in config.Apps)
+        {
+            // An unchanged app keeps its route object, and with it its strategies' state. Target
+            // health lives in the app's AppHealth, which a changed app keeps too.
+            if (_routes.TryGetValue(app.Name, out var running) && running.Config.Equals(app))
+            {
+                routes[app.Name] = running;
+                continue;
+            }
+
+            if (!_health.TryGetValue(app.Name, out var health))
+            {
+                var name = app.Name;
+                health = new AppHealth(name, _time, _healthLogger, _connector.ConnectOrThrowAsync)
+                {
+                    Observer = (target, transition, reason) => OnTargetHealthChanged(name, target, transition, reason),
+                };
+                lock (_sync)
+                {
+                    _health.Add(app.Name, health);
+                }
+            }
+
+            health.Update(app, _options.Probes);
+            routes[app.Name] = new AppRoute(app, health, _options.Strategies, _time, _healthLogger,
+                _routes.TryGetValue(app.Name, out var previous) ? previous.Limit : null);
+        }
+
+        foreach (var (name, health) in _health.ToArray())
+        {
+            if (!routes.ContainsKey(name))
+            {
+                health.Stop();
+                lock (_sync)
+                {
+                    _health.Remove(name);
+                }
+            }
+        }
+
+        int added = 0, removed = 0, rerouted = 0, rebound = 0;
+        foreach (var change in ConfigDiff.Compute(Current, config))
+        {
+            var route = change.After is { } app ? routes[app.Name] : null;
+            switch (change.Kind)
+            {
+                case PortChangeKind.Removed:
+                    RemoveSlot(_slots[change.Port]);
+                    removed++;
+                    break;
+                case PortChangeKind.Added:
+                    var slot = new PortSlot(change.Port, route!);
+                    lock (_sync)
+                    {
+                        _slots[change.Port] = slot;
+                    }
+
+                    BindOrRetry(slot);
+                    added++;
+                    break;
+                case PortChangeKind.Rerouted:
+                    Reroute(_slots[change.Port], route!);
+                    rerouted++;
+                    break;
+                case PortChangeKind.Rebound:
+                    Rebind(_slots[change.Port], route!);
+                    rebound++;
+                    break;
+            }
+        }
+
+        lock (_sync)
+        {
+            _routes = routes;
+        }
+        _resolver.SetNames(config.Apps
+            .SelectMany(static a => a.AllTargets())
+            .Where(static t => t.Address is null)
+            .Select(static t => t.Host)
+            .Distinct(StringComparer.OrdinalIgnoreCase));
+        Volatile.Write(ref _current, config);
+        Volatile.Write(ref _hash, hash);
+        var sweep = config.Apps.Select(static a => a.IdleTimeout / 4).Append(IdleSweepInterval).Min() ?? IdleSweepInterval;
+        sweep = sweep < MinIdleSweepInterval ? MinIdleSweepInterval : sweep;
+        _idleSweep.Change(sweep, sweep);
+        _appliedAt = _time.GetUtcNow();
+        DaemonLog.ConfigApplied(_logger, version, hash[..12], config.Apps.Count, routes.Values.Sum(static r => r.Config.Ports.Count), added, removed, rerouted, rebound);
+        _metrics.Rollout(_bindFailures == 0 ? "applied" : "partial");
+        Publish(DaemonEventKind.RolloutApplied, null, null, null, _bindFailures == 0
+            ? $"version {version} (hash {hash[..12]}) applied"
+            : $"version {version} (hash {hash[..12]}) applied; {_bindFailures} port(s) not bound yet, retrying");
+        foreach (var app in config.Apps)
+        {
+            if (app.AllTargets().All(static t => t.Address is null))
+            {
+                Track(CheckResolvableAsync(app, version));
+            }
+        }
+    }
+
+    /// <summary>
+    /// An app none of whose target names resolve is applied all the same (the names may appear)
+    /// but reported, since until then every connection to it fails.
+    /// </summary>
+    private async Task CheckResolvableAsync(AppConfig app, long version)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+        var names = app.AllTargets().Select(static t => t.Host).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        var answers = await Task.WhenAll(names.Select(async name =>
+        {
+            try
+            {
+                return await _resolver.GetAsync(name, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return DnsAnswer.Failed($"lookup of \"{name}\" did not finish within 10s");
+            }
+        })).ConfigureAwait(false);
+        if (Version != version || answers.Any(static a => a.Error is null && a.Addresses.Length > 0))
+        {
+            return;
+        }
+
+        var reasons = string.Join("; ", answers.Select(static a => a.Error ?? "no address"));
+        DaemonLog.AppUnresolvable(_logger, app.Name, reasons);
+        Publish(DaemonEventKind.RolloutFailed, app.Name, null, null, $"{app.Name}: none of its targets resolve ({reasons}); applied anyway, it recovers when they do");
+    }
+
+    /// <summary>New connections take the new route at once; the socket and open connections stay.</summary>
+    private void Reroute(PortSlot slot, AppRoute route)
+    {
+        var old = slot.Route;
+        slot.Route = route; // A bind still being retried uses it when it succeeds.
+        slot.Listener?.SetRoute(route);
+        if (!string.Equals(old.Name, route.Name, StringComparison.Ordinal))
+        {
+            DaemonLog.PortRerouted(_logger, slot.Port, route.Name);
+        }
+    }
+
+    /// <summary>Bind or Backlog changed: the new socket binds first, then the old one drains.</summary>
+    private void Rebind(PortSlot slot, AppRoute route)
+    {
+        slot.Route = route;
+        if (slot.Listener is not { } listener)
+        {
+            return; // Still retrying its bind: the next attempt uses the new settings.
+        }
+
+        // New connections take the new route at once, even while the new socket is pending.
+        listener.SetRoute(route);
+        DaemonLog.PortRebinding(_logger, route.Name, slot.Port);
+        BindOrRetry(slot);
+    }
+
+    private void RemoveSlot(PortSlot slot)
+    {
+        slot.Removed = true;
+        slot.Retry?.Cancel();
+        lock (_sync)
+        {
+            _slots.Remove(slot.Port);
+        }
+
+        if (slot.Listener is { } listener)
+        {
+            Drain(listener, slot.Route.Name, announce: true);
+        }
+    }
+}
