@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Net;
 using FProxy.Balancing;
-using FProxy.Daemon;
 using FProxy.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
@@ -13,7 +12,7 @@ namespace FProxy.Transport;
 /// Serves one accepted client: picks and connects a target, then pumps until both directions end.
 /// Shared by every listener of a daemon; per-connection state lives in pooled pumps.
 /// </summary>
-internal sealed class ConnectionHandler
+internal sealed partial class ConnectionHandler
 {
     private readonly TargetConnector _connector;
     private readonly ObjectPool<DuplexPump> _pumps;
@@ -211,52 +210,6 @@ internal sealed class ConnectionHandler
     }
 
     private double Milliseconds(long since) => _time.GetElapsedTime(since).TotalMilliseconds;
-
-    /// <summary>
-    /// First matching rule wins; address and port are checked before SNI, and the ClientHello is
-    /// read at most once, only when a rule that still matches needs it. The pump that peeked
-    /// keeps the bytes for the target.
-    /// </summary>
-    private async ValueTask<RuleChoice> ApplyRulesAsync(AppRoute route, Socket client, IPEndPoint? clientEndPoint, int port, CancellationToken abort)
-    {
-        DuplexPump? pump = null;
-        string? serverName = null;
-        foreach (var rule in route.Rules)
-        {
-            if (!rule.MatchesConnection(clientEndPoint?.Address, port))
-            {
-                continue;
-            }
-
-            if (rule.NeedsServerName)
-            {
-                if (pump is null)
-                {
-                    pump = _pumps.Get();
-                    using var deadline = new CancellationTokenSource(route.Config.SniTimeout, _time);
-                    using var onAbort = abort.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-                    var (name, failed) = await pump.PeekServerNameAsync(client, deadline.Token, abort).ConfigureAwait(false);
-                    if (failed)
-                    {
-                        return new RuleChoice(null, null, pump);
-                    }
-
-                    serverName = name;
-                }
-
-                if (!rule.MatchesServerName(serverName))
-                {
-                    continue;
-                }
-            }
-
-            return new RuleChoice(rule.Pool, serverName, pump);
-        }
-
-        return new RuleChoice(route.DefaultPool, serverName, pump);
-    }
-
-    private readonly record struct RuleChoice(TargetPool? Pool, string? ServerName, DuplexPump? Pump);
 
     private sealed class PumpPolicy(System.IO.Pipelines.PipeOptions options) : PooledObjectPolicy<DuplexPump>
     {
