@@ -388,4 +388,28 @@ public sealed class ConfigParserRuleTests
         Assert.That(Assert.Throws<ConfigException>(() => WithSniTimeout("\"577h\""))!.Errors,
             Is.EqualTo(new[] { "Apps[0] \"a\": \"SniTimeout\": \"577h\" is too long (at most 576h)" }));
     }
+
+    [Test]
+    public void Parse_TargetWithAnotherWeightInARule_IsAnError()
+    {
+        var json = """
+            {"Apps":[{"Name":"a","Ports":[5001],"Targets":[{"Address":"b:1","Weight":2}],
+              "Rules":[{"Match":{"Ports":[5001]},"Targets":["B:1"]}]}]}
+            """;
+        var e = Assert.Throws<ConfigException>(() => ConfigParser.Parse(json))!;
+        Assert.That(e.Errors, Is.EqualTo(new[]
+        {
+            "Apps[0] \"a\": Rules[0].Targets[0]: \"B:1\" has weight 1 here but 2 in Targets[0] (a target has one weight per app)",
+        }));
+    }
+
+    [Test]
+    public void Parse_TargetWithTheSameWeightInARule_IsAccepted()
+    {
+        var json = """
+            {"Apps":[{"Name":"a","Ports":[5001],"Targets":[{"Address":"b:1","Weight":2}],
+              "Rules":[{"Match":{"Ports":[5001]},"Targets":[{"Address":"b:1","Weight":2}]}]}]}
+            """;
+        Assert.That(ConfigParser.Parse(json).Apps[0].Rules[0].Targets[0].Weight, Is.EqualTo(2));
+    }
 }
