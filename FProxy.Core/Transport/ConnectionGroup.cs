@@ -64,20 +64,19 @@ internal sealed class ConnectionGroup
         }
 
         var now = time.GetTimestamp();
-        List<DuplexPump>? idle = null;
         lock (_pumps)
         {
+            // Under the lock: a pump is forgotten (and then returned to the pool) only after it
+            // leaves this set, so the close can never reach the next connection to reuse it.
+            // CloseIdle only shuts the sockets down; the loops end later, on the socket threads.
             foreach (var pump in _pumps)
             {
                 if (time.GetElapsedTime(pump.LastActivity, now) >= timeout)
                 {
-                    (idle ??= []).Add(pump);
+                    pump.CloseIdle();
                 }
             }
         }
-
-        // Outside the lock: closing completes the pumps' loops, which may run inline.
-        idle?.ForEach(static p => p.CloseIdle());
     }
 
     /// <summary>Cancelled when the drain deadline passes: every connection of the group resets.</summary>

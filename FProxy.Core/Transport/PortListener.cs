@@ -138,7 +138,10 @@ internal sealed class PortListener
         lock (_groups)
         {
             // Groups with no connection left have nothing to drain: forget them.
-            _groups.RemoveAll(static g => g.Active == 0);
+            // Not the group being replaced: the accept loop may have read it and be about to
+            // enter it; it is pruned on a later reload once empty.
+            var replaced = Volatile.Read(ref _current);
+            _groups.RemoveAll(g => g.Active == 0 && !ReferenceEquals(g, replaced));
             _groups.Add(group);
         }
 

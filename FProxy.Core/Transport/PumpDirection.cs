@@ -177,6 +177,7 @@ internal sealed class PumpDirection
                     var send = SocketOperation.Rent();
                     var sent = await send.SendAsync(_to, buffer).ConfigureAwait(false);
                     SocketOperation.Return(send);
+                    _owner.Touch(); // A slow reader still takes bytes: not idle.
                     if (!sent.Succeeded)
                     {
                         reader.AdvanceTo(buffer.End);
