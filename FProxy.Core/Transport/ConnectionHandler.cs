@@ -101,7 +101,8 @@ internal sealed partial class ConnectionHandler
                     _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
                     if (accessLog)
                     {
-                        AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", 0, Milliseconds(startedAt), 0, 0, "client_reset");
+                        var end = group.AbortToken.IsCancellationRequested ? "aborted" : "client_reset";
+                        AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", 0, Milliseconds(startedAt), 0, 0, end);
                     }
 
                     return;
@@ -130,7 +131,9 @@ internal sealed partial class ConnectionHandler
 
                 if (accessLog)
                 {
-                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", connectMs, Milliseconds(startedAt), 0, 0, connected.Reason ?? "no_target");
+                    // A target that accepted and reset at once ended the connection: target_reset.
+                    var end = connected.Reason == ProxyMetrics.FailureReason.Reset ? "target_reset" : connected.Reason ?? "no_target";
+                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", connectMs, Milliseconds(startedAt), 0, 0, end);
                 }
 
                 return;
@@ -147,6 +150,11 @@ internal sealed partial class ConnectionHandler
                 target.Dispose();
                 SocketSetup.Reset(client);
                 _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
+                if (accessLog)
+                {
+                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState.Config.ToString(), connectMs, Milliseconds(startedAt), 0, 0, "target_reset");
+                }
+
                 return;
             }
 
@@ -182,6 +190,10 @@ internal sealed partial class ConnectionHandler
             // The client vanished while we set it up (options on a reset socket fail).
             SocketSetup.Reset(client);
             _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
+            if (accessLog)
+            {
+                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState?.Config.ToString() ?? "-", 0, Milliseconds(startedAt), 0, 0, "client_reset");
+            }
         }
 #pragma warning disable CA1031 // A bug in one connection must never take the listener down; it is logged.
         catch (Exception e)
@@ -189,6 +201,11 @@ internal sealed partial class ConnectionHandler
         {
             TransportLog.HandlerFailed(_logger, app, port, e);
             SocketSetup.Reset(client);
+            _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
+            if (accessLog)
+            {
+                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState?.Config.ToString() ?? "-", 0, Milliseconds(startedAt), 0, 0, "aborted");
+            }
         }
         finally
         {

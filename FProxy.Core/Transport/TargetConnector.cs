@@ -53,8 +53,9 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
             attempts++;
 
             // Each target but the last gets an equal share of what is left, so one black-holed
-            // target cannot spend the whole budget before the others are tried.
-            var left = count - i;
+            // target cannot spend the whole budget before the others are tried. The available
+            // targets share it among themselves; unavailable ones get what they leave.
+            var left = i < available.Count ? available.Count - i : count - i;
             using var attempt = left == 1 ? null : CancellationTokenSource.CreateLinkedTokenSource(token);
             if (attempt is not null)
             {
@@ -64,7 +65,17 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
 
             target.Enter();
             var attemptStarted = time.GetTimestamp();
-            var result = await ConnectOneAsync(target.Config, attempt?.Token ?? token).ConfigureAwait(false);
+            (Socket? Socket, SocketError Error, string? Failure) result;
+            try
+            {
+                result = await ConnectOneAsync(target.Config, attempt?.Token ?? token).ConfigureAwait(false);
+            }
+            catch
+            {
+                target.Exit(); // Never leave a phantom connection on the target's count.
+                throw;
+            }
+
             if (result.Socket is { } socket)
             {
                 target.Health.ConnectSucceeded();
@@ -135,7 +146,12 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
     public async ValueTask<Socket> ConnectOrThrowAsync(TargetConfig target, CancellationToken token)
     {
         var (socket, error, failure) = await ConnectOneAsync(target, token).ConfigureAwait(false);
-        token.ThrowIfCancellationRequested();
+        if (token.IsCancellationRequested)
+        {
+            socket?.Dispose();
+            token.ThrowIfCancellationRequested();
+        }
+
         return socket ?? throw new SocketException((int)error, failure ?? Describe(error, TimeSpan.Zero));
     }
 
