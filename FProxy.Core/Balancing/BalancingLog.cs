@@ -28,4 +28,7 @@ internal static partial class BalancingLog
 
     [LoggerMessage(1514, LogLevel.Debug, "{App}: check of {Target} failed: {Reason}")]
     public static partial void ProbeFailed(ILogger logger, string app, string target, string reason);
+
+    [LoggerMessage(1503, LogLevel.Error, "{App}: health probe {Probe} failed to build, the TCP probe stands in")]
+    public static partial void ProbeFactoryFailed(ILogger logger, string app, string probe, Exception exception);
 }

@@ -35,7 +35,15 @@ internal sealed class AppRoute
         }
 
         Rules = rules;
-        health.Attach([DefaultPool, .. rules.Select(static r => r.Pool)]);
+        TargetPool[] pools = [DefaultPool, .. rules.Select(static r => r.Pool)];
+        health.Attach(pools);
+
+        // A health change between the pools' first snapshots and Attach went to the old pools
+        // only: take the snapshots again now that changes reach these.
+        foreach (var pool in pools)
+        {
+            pool.Republish();
+        }
     }
 
     /// <summary>A route with its own health state, no health checks and the built-in strategies (tests).</summary>

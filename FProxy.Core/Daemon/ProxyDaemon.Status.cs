@@ -126,6 +126,11 @@ public sealed partial class ProxyDaemon
     private void OnTargetHealthChanged(string app, TargetState target, HealthTransition transition, string reason)
     {
         var kind = transition is HealthTransition.Healthy or HealthTransition.Returned ? DaemonEventKind.TargetHealthy : DaemonEventKind.TargetUnhealthy;
+        if ((kind == DaemonEventKind.TargetHealthy) != target.IsAvailable)
+        {
+            return; // E.g. an ejection ended while checks still fail: it still takes no connections.
+        }
+
         Publish(kind, app, null, target.Config.ToString(), $"{app}: target {target.Config} {(kind == DaemonEventKind.TargetHealthy ? "healthy" : "unhealthy")}: {reason}");
     }
 

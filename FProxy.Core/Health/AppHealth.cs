@@ -93,7 +93,7 @@ internal sealed class AppHealth
                 }
             }
 
-            _probe = check is null ? null : probes.Create(check);
+            _probe = check is null ? null : CreateProbe(probes, check);
         }
 
         _check = check;
@@ -172,6 +172,21 @@ internal sealed class AppHealth
             {
                 pool.Republish();
             }
+        }
+    }
+
+    private IHealthProbe CreateProbe(ProbeRegistry probes, HealthCheckConfig check)
+    {
+        try
+        {
+            return probes.Create(check);
+        }
+#pragma warning disable CA1031 // A faulty custom probe factory must not stop the rollout: the TCP probe stands in, and it is logged.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            BalancingLog.ProbeFactoryFailed(_logger, _app, check.Probe, e);
+            return TcpProbe.Instance;
         }
     }
 }

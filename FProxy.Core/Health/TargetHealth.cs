@@ -73,8 +73,9 @@ internal sealed class TargetHealth
             return;
         }
 
-        // Exactly one caller sees the streak reach the threshold, so one ejection per streak.
-        if (Interlocked.Increment(ref _connectFailures) == passive.ConsecutiveFailures)
+        // At or past the threshold (a reload may have lowered it mid-streak); Eject lets only
+        // the first caller through.
+        if (Interlocked.Increment(ref _connectFailures) >= passive.ConsecutiveFailures)
         {
             Eject(passive, reason);
         }

@@ -40,6 +40,20 @@ public sealed class TargetHealthTests
     }
 
     [Test]
+    public void ConnectFailed_ThresholdLoweredMidStreak_EjectsAtTheNextFailure()
+    {
+        var target = Create(new PassiveHealthConfig(true, 5, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)));
+        for (var i = 0; i < 4; i++)
+        {
+            target.Health.ConnectFailed("refused");
+        }
+
+        target.Health.Passive = Passive; // A reload: 3 in a row now eject.
+        target.Health.ConnectFailed("refused");
+        Assert.That(target.IsAvailable, Is.False, "a streak already past the new threshold ejects");
+    }
+
+    [Test]
     public void ConnectSucceeded_BetweenFailures_RestartsTheStreak()
     {
         var target = Create();
