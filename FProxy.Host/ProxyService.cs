@@ -106,7 +106,24 @@ internal sealed partial class ProxyService(
         {
             await foreach (var config in subscriber.WatchAsync(stoppingToken).ConfigureAwait(false))
             {
-                await daemon.ApplyAsync(config, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await daemon.ApplyAsync(config, stoppingToken).ConfigureAwait(false);
+                }
+                catch (ConfigException e)
+                {
+                    // Names only this daemon knows (custom strategies and probes): rejected whole.
+                    LogApplyFailed(logger, e.Message);
+                    daemon.ReportRejected(e);
+                    continue;
+                }
+#pragma warning disable CA1031 // A reload that fails must not end the watch: later ones must still apply.
+                catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+                {
+                    LogApplyFailed(logger, e.ToString());
+                    continue;
+                }
 
                 // HostOptions is read when the host stops, so a reload that lengthens a
                 // DrainTimeout lengthens the shutdown allowance too.
@@ -125,6 +142,9 @@ internal sealed partial class ProxyService(
             lifetime.StopApplication();
         }
     }
+
+    [LoggerMessage(1405, LogLevel.Error, "config not applied, the running one stays in force: {Message}")]
+    private static partial void LogApplyFailed(ILogger logger, string message);
 
     [LoggerMessage(1400, LogLevel.Critical, "{Message}")]
     private static partial void LogInvalidConfig(ILogger logger, string message);
