@@ -87,7 +87,9 @@ public sealed partial class ProxyDaemon
 
             var ports = slots.Where(s => string.Equals(s.Route.Name, app.Name, StringComparison.Ordinal)).OrderBy(static s => s.Port).ToArray();
             var targets = health.TryGetValue(app.Name, out var appHealth) ? appHealth.Targets.ToArray() : [];
-            var active = ports.Sum(static s => s.Listener?.ActiveConnectionsOf(s.Route.Name) ?? 0)
+            // Every listener, not only the app's ports now: a port that moved to another app
+            // still carries this app's connections accepted before the move.
+            var active = slots.Sum(s => s.Listener?.ActiveConnectionsOf(app.Name) ?? 0)
                 + draining.Sum(l => l.ActiveConnectionsOf(app.Name));
             apps.Add(new AppStatus(
                 app.Name,

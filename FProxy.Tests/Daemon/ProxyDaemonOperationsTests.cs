@@ -135,6 +135,24 @@ public sealed class ProxyDaemonOperationsTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task Status_PortMovedToAnotherApp_OpenConnectionStillCountsForTheFirst(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var ports = FreePorts(2);
+        await using var daemon = DaemonFixture.Create();
+        await daemon.ApplyAsync(Config(App("first", [ports[0]], echo.Target), App("second", [ports[1]], echo.Target)), ct);
+        using var open = await Sockets.ConnectAsync(ports[0], ct);
+        await Wait.UntilAsync(() => daemon.ActiveConnections == 1, ct);
+
+        await daemon.ApplyAsync(Config(App("first", [ports[1]], echo.Target), App("second", [ports[0]], echo.Target)), ct);
+
+        var apps = daemon.GetStatus().Apps.ToDictionary(static a => a.Name);
+        Assert.That(apps["first"].ActiveConnections, Is.EqualTo(1), "accepted under the first app's route");
+        Assert.That(apps["second"].ActiveConnections, Is.Zero);
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task Events_TargetUnhealthy_Reported(CancellationToken ct)
     {
         var dead = $"127.0.0.1:{Sockets.UnusedPort()}";
