@@ -85,11 +85,15 @@ internal sealed class AppHealth
                 StopChecker(key);
             }
 
-            if (check is null)
+            foreach (var state in _targets.Values)
             {
-                foreach (var state in _targets.Values)
+                if (check is null)
                 {
                     state.Health.ChecksStopped();
+                }
+                else
+                {
+                    state.Health.ChecksRestarted();
                 }
             }
 

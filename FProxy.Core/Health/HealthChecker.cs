@@ -20,6 +20,7 @@ internal sealed class HealthChecker
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
+    private readonly int _generation;
 
     public HealthChecker(
         string app,
@@ -37,6 +38,7 @@ internal sealed class HealthChecker
         _connect = connect;
         _time = time;
         _logger = logger;
+        _generation = target.Health.Generation;
     }
 
     public Task Running { get; private set; } = Task.CompletedTask;
@@ -67,7 +69,7 @@ internal sealed class HealthChecker
                     BalancingLog.ProbeFailed(_logger, _app, _target.ToString(), reason!);
                 }
 
-                _target.Health.ProbeCompleted(passed, reason, _config);
+                _target.Health.ProbeCompleted(passed, reason, _config, _generation);
                 var wait = _config.Interval - _time.GetElapsedTime(started);
                 if (wait > TimeSpan.Zero)
                 {

@@ -21,6 +21,7 @@ internal sealed class TargetHealth
     private int _ejections;
     private int _probesPassed;
     private int _probesFailed;
+    private int _generation;
     private ITimer? _ejectionTimer;
 
     public TargetHealth(TargetState target, TimeProvider time, PassiveHealthConfig passive)
@@ -81,45 +82,89 @@ internal sealed class TargetHealth
         }
     }
 
-    /// <summary>One probe's verdict. Called by the target's checker loop only, so never concurrently.</summary>
-    public void ProbeCompleted(bool passed, string? reason, HealthCheckConfig config)
+    /// <summary>
+    /// Which round of checkers may report: a checker takes it when it starts, and a restart or a
+    /// stop of the checks moves it on, so a stopped checker's late verdict is ignored.
+    /// </summary>
+    public int Generation => Volatile.Read(ref _generation);
+
+    /// <summary>
+    /// One probe's verdict. <paramref name="generation"/> is the checker's (see
+    /// <see cref="Generation"/>); null skips that check (tests).
+    /// </summary>
+    public void ProbeCompleted(bool passed, string? reason, HealthCheckConfig config, int? generation = null)
     {
-        if (passed)
+        HealthTransition? change = null;
+        string? why = null;
+        bool ejected;
+        lock (_sync)
         {
-            _probesFailed = 0;
-            if (_ejected)
+            if (generation is { } g && g != _generation)
             {
-                // The target answers checks again: no reason to wait out the ejection.
-                EndEjection("an active check passed");
+                return; // A checker stopped by a reload: its verdict no longer counts.
             }
 
-            if (!_probeHealthy && ++_probesPassed >= config.HealthyThreshold)
+            ejected = _ejected;
+            if (passed)
             {
-                _probeHealthy = true;
+                _probesFailed = 0;
+                if (!_probeHealthy && ++_probesPassed >= config.HealthyThreshold)
+                {
+                    _probeHealthy = true;
+                    _probesPassed = 0;
+                    (change, why) = (HealthTransition.Healthy, $"{config.HealthyThreshold} check(s) in a row passed");
+                }
+            }
+            else
+            {
                 _probesPassed = 0;
-                Changed?.Invoke(_target, HealthTransition.Healthy, $"{config.HealthyThreshold} check(s) in a row passed");
+                if (_probeHealthy && ++_probesFailed >= config.UnhealthyThreshold)
+                {
+                    _probeHealthy = false;
+                    _probesFailed = 0;
+                    (change, why) = (HealthTransition.Unhealthy, $"{config.UnhealthyThreshold} check(s) in a row failed, last: {reason}");
+                }
             }
-
-            return;
         }
 
-        _probesPassed = 0;
-        if (_probeHealthy && ++_probesFailed >= config.UnhealthyThreshold)
+        if (passed && ejected)
         {
-            _probeHealthy = false;
+            // The target answers checks again: no reason to wait out the ejection.
+            EndEjection("an active check passed");
+        }
+
+        if (change is { } transition)
+        {
+            Changed?.Invoke(_target, transition, why!);
+        }
+    }
+
+    /// <summary>The checks restart with new settings: counts start over, the verdict stands.</summary>
+    public void ChecksRestarted()
+    {
+        lock (_sync)
+        {
+            _generation++;
+            _probesPassed = 0;
             _probesFailed = 0;
-            Changed?.Invoke(_target, HealthTransition.Unhealthy, $"{config.UnhealthyThreshold} check(s) in a row failed, last: {reason}");
         }
     }
 
     /// <summary>Active checks stopped (config removed them): their verdict no longer applies.</summary>
     public void ChecksStopped()
     {
-        _probesPassed = 0;
-        _probesFailed = 0;
-        if (!_probeHealthy)
+        bool wasUnhealthy;
+        lock (_sync)
         {
+            _generation++;
+            _probesPassed = 0;
+            _probesFailed = 0;
+            wasUnhealthy = !_probeHealthy;
             _probeHealthy = true;
+        }
+
+        if (wasUnhealthy)
+        {
             Changed?.Invoke(_target, HealthTransition.Healthy, "health checks were turned off");
         }
     }

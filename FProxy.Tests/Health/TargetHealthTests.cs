@@ -176,6 +176,19 @@ public sealed class TargetHealthTests
     }
 
     [Test]
+    public void ProbeCompleted_FromAStoppedChecker_Ignored()
+    {
+        var target = Create();
+        var stale = target.Health.Generation;
+        target.Health.ChecksStopped(); // Checks turned off by a reload while a probe was running.
+        target.Health.ProbeCompleted(false, "refused", new HealthCheckConfig { UnhealthyThreshold = 1 }, stale);
+        Assert.That(target.IsAvailable, Is.True, "the late verdict of the old checker does not count");
+
+        target.Health.ProbeCompleted(false, "refused", new HealthCheckConfig { UnhealthyThreshold = 1 }, target.Health.Generation);
+        Assert.That(target.IsAvailable, Is.False, "the current round's does");
+    }
+
+    [Test]
     public void Stop_WhileEjected_NoTimerFiresAfterwards()
     {
         var target = Create();
