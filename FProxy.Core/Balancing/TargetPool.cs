@@ -33,8 +33,6 @@ internal sealed class TargetPool
     /// <summary>"the app" (its own targets) or "rule 2": which part of the app, for logs.</summary>
     public string Label { get; }
 
-    public ReadOnlySpan<TargetState> Members => _members;
-
     public bool Contains(TargetState target) => Array.IndexOf(_members, target) >= 0;
 
     public PoolSnapshot Current => Volatile.Read(ref _current);

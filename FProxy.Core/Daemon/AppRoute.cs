@@ -31,7 +31,6 @@ internal sealed class AppRoute
             var rule = config.Rules[i];
             var pool = new TargetPool(config.Name, $"rule {i + 1}", Members(rule.Targets), rule.Strategy ?? config.Strategy, strategies, logger);
             rules[i] = new RouteRule(rule.Match, pool);
-            NeedsServerName |= rules[i].NeedsServerName;
         }
 
         Rules = rules;
@@ -65,9 +64,6 @@ internal sealed class AppRoute
     public TargetPool DefaultPool { get; }
 
     public RouteRule[] Rules { get; }
-
-    /// <summary>Some rule matches on SNI, so the ClientHello may have to be read before connecting.</summary>
-    public bool NeedsServerName { get; }
 
     /// <summary>Rate limit for "no target reachable": during an outage every client fails.</summary>
     public LogLimiter NoTargetLog { get; }

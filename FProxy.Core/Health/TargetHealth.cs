@@ -38,12 +38,6 @@ internal sealed class TargetHealth
 
     public bool IsEjected => _ejected;
 
-    /// <summary>Whether active checks consider the target healthy (true without checks).</summary>
-    public bool ProbeHealthy => _probeHealthy;
-
-    /// <summary>How long the current ejection lasts, or the next one would (for diagnostics and tests).</summary>
-    public int Ejections => Volatile.Read(ref _ejections);
-
     public PassiveHealthConfig Passive
     {
         get => Volatile.Read(ref _passive);
