@@ -59,12 +59,18 @@ internal sealed partial class ConnectionHandler
         var route = group.Route;
         var app = route.Name;
         var startedAt = _time.GetTimestamp();
-        var accessLog = _accessLogAll || route.Config.AccessLog;
         _metrics?.Accepted(app, group.PortTag);
         DuplexPump? pump = null;
         TargetState? targetState = null;
         IPEndPoint? clientEndPoint = null;
-        var limited = false;
+        var counted = false;
+
+        // How it ended, recorded once in finally: every path sets these, so no path can forget
+        // its access line or its failure count.
+        var end = "aborted";
+        string? failure = null;
+        double connectMs = 0;
+        PumpResult result = default;
         try
         {
             clientEndPoint = SocketSetup.Normalize(client.RemoteEndPoint);
@@ -72,16 +78,11 @@ internal sealed partial class ConnectionHandler
             {
                 // Over MaxConnections: refuse at once, never queue, so the limit holds under a burst.
                 SocketSetup.Reset(client);
-                _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Limit);
-                if (accessLog)
-                {
-                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", 0, Milliseconds(startedAt), 0, 0, "limit");
-                }
-
+                (end, failure) = ("limit", ProxyMetrics.FailureReason.Limit);
                 return;
             }
 
-            limited = true;
+            counted = true;
             var keepAlive = route.Config.KeepAlive;
             if (!OperatingSystem.IsLinux())
             {
@@ -98,13 +99,8 @@ internal sealed partial class ConnectionHandler
                 if (choice.Pool is null)
                 {
                     SocketSetup.Reset(client); // It reset, or the listener is draining.
-                    _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
-                    if (accessLog)
-                    {
-                        var end = group.AbortToken.IsCancellationRequested ? "aborted" : "client_reset";
-                        AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", 0, Milliseconds(startedAt), 0, 0, end);
-                    }
-
+                    end = group.AbortToken.IsCancellationRequested ? "aborted" : "client_reset";
+                    failure = ProxyMetrics.FailureReason.Reset;
                     return;
                 }
 
@@ -114,12 +110,15 @@ internal sealed partial class ConnectionHandler
 
             var connectStarted = _time.GetTimestamp();
             var connected = await _connector.ConnectAsync(route, pool, clientEndPoint, port, serverName, group.AbortToken).ConfigureAwait(false);
-            var connectMs = Milliseconds(connectStarted);
+            connectMs = Milliseconds(connectStarted);
             if (connected.Socket is not { } target)
             {
                 // Reset at once: the client learns there is no service, no half-open wait.
                 SocketSetup.Reset(client);
-                _metrics?.Failed(app, group.PortTag, connected.Reason ?? ProxyMetrics.FailureReason.NoTarget);
+                failure = connected.Reason ?? ProxyMetrics.FailureReason.NoTarget;
+
+                // A target that accepted and reset at once ended the connection: target_reset.
+                end = failure == ProxyMetrics.FailureReason.Reset ? "target_reset" : failure;
                 if (route.NoTargetLog.ShouldLog(out var suppressed))
                 {
                     TransportLog.NoTarget(_logger, app, port, clientEndPoint, connected.Attempts, connected.Failure ?? "no target", suppressed);
@@ -127,13 +126,6 @@ internal sealed partial class ConnectionHandler
                 else
                 {
                     TransportLog.NoTargetRepeated(_logger, app, port, clientEndPoint, connected.Failure ?? "no target");
-                }
-
-                if (accessLog)
-                {
-                    // A target that accepted and reset at once ended the connection: target_reset.
-                    var end = connected.Reason == ProxyMetrics.FailureReason.Reset ? "target_reset" : connected.Reason ?? "no_target";
-                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, "-", connectMs, Milliseconds(startedAt), 0, 0, end);
                 }
 
                 return;
@@ -149,18 +141,12 @@ internal sealed partial class ConnectionHandler
                 // The target reset right after accepting: as if it had refused.
                 target.Dispose();
                 SocketSetup.Reset(client);
-                _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
-                if (accessLog)
-                {
-                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState.Config.ToString(), connectMs, Milliseconds(startedAt), 0, 0, "target_reset");
-                }
-
+                (end, failure) = ("target_reset", ProxyMetrics.FailureReason.Reset);
                 return;
             }
 
             TransportLog.Connected(_logger, app, port, clientEndPoint, targetState.Config);
             pump ??= _pumps.Get();
-            PumpResult result;
             group.Track(pump);
             using (group.AbortToken.UnsafeRegister(static p => ((DuplexPump)p!).Abort(), pump))
             {
@@ -168,32 +154,20 @@ internal sealed partial class ConnectionHandler
             }
 
             group.Forget(pump);
-            if (pump.Failure is { } failure)
+            if (pump.Failure is { } unexpected)
             {
-                TransportLog.HandlerFailed(_logger, app, port, failure);
+                TransportLog.HandlerFailed(_logger, app, port, unexpected);
             }
 
-            if (result.End is PumpEnd.ClientReset or PumpEnd.TargetReset or PumpEnd.Aborted)
-            {
-                _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
-            }
-
+            end = AccessLog.Describe(result.End);
+            failure = result.End is PumpEnd.ClientReset or PumpEnd.TargetReset or PumpEnd.Aborted ? ProxyMetrics.FailureReason.Reset : null;
             TransportLog.Closed(_logger, app, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
-            if (accessLog)
-            {
-                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState.Config.ToString(), connectMs, Milliseconds(startedAt),
-                    result.ClientToTarget, result.TargetToClient, AccessLog.Describe(result.End));
-            }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             // The client vanished while we set it up (options on a reset socket fail).
             SocketSetup.Reset(client);
-            _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
-            if (accessLog)
-            {
-                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState?.Config.ToString() ?? "-", 0, Milliseconds(startedAt), 0, 0, "client_reset");
-            }
+            (end, failure) = ("client_reset", ProxyMetrics.FailureReason.Reset);
         }
 #pragma warning disable CA1031 // A bug in one connection must never take the listener down; it is logged.
         catch (Exception e)
@@ -201,21 +175,28 @@ internal sealed partial class ConnectionHandler
         {
             TransportLog.HandlerFailed(_logger, app, port, e);
             SocketSetup.Reset(client);
-            _metrics?.Failed(app, group.PortTag, ProxyMetrics.FailureReason.Reset);
-            if (accessLog)
-            {
-                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState?.Config.ToString() ?? "-", 0, Milliseconds(startedAt), 0, 0, "aborted");
-            }
+            (end, failure) = ("aborted", ProxyMetrics.FailureReason.Reset);
         }
         finally
         {
+            if (failure is not null)
+            {
+                _metrics?.Failed(app, group.PortTag, failure);
+            }
+
+            if (_accessLogAll || route.Config.AccessLog)
+            {
+                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState?.Config.ToString() ?? "-", connectMs,
+                    Milliseconds(startedAt), result.ClientToTarget, result.TargetToClient, end);
+            }
+
             if (pump is not null)
             {
                 _pumps.Return(pump);
             }
 
             targetState?.Exit();
-            if (limited)
+            if (counted)
             {
                 route.Limit.Exit();
             }
