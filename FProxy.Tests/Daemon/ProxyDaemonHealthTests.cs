@@ -1,4 +1,5 @@
 using FProxy.Configuration;
+using FProxy.Daemon;
 using FProxy.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 using static FProxy.Tests.Infrastructure.TestConfigs;
@@ -87,12 +88,8 @@ public sealed class ProxyDaemonHealthTests
     [CancelAfter(30_000)]
     public async Task PassiveEjection_ConsecutiveFailures_EjectsUntilBaseEjectionThenReturns(CancellationToken ct)
     {
-        await using var good = new EchoServer(greeting: "A\n");
-        var dead = $"127.0.0.1:{Sockets.UnusedPort()}";
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var port = FreePorts(1)[0];
-        await using var daemon = DaemonFixture.Create(time: time);
-        await daemon.ApplyAsync(Config(App("a", [port], dead, good.Target) with { PassiveHealth = QuickEjection }), ct);
+        await using var setup = await DeadTargetSetup.StartAsync(ct);
+        var (good, dead, time, port, daemon, app) = setup;
         var deadState = daemon.GetRoute("a")!.Health[dead];
 
         // Round robin starts at the dead target: each of its turns fails over to the good one.
@@ -155,14 +152,9 @@ public sealed class ProxyDaemonHealthTests
     [CancelAfter(30_000)]
     public async Task Reload_TargetStays_KeepsItsEjectionAndCounts(CancellationToken ct)
     {
-        await using var good = new EchoServer(greeting: "A\n");
         await using var other = new EchoServer(greeting: "C\n");
-        var dead = $"127.0.0.1:{Sockets.UnusedPort()}";
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var port = FreePorts(1)[0];
-        await using var daemon = DaemonFixture.Create(time: time);
-        var app = App("a", [port], dead, good.Target) with { PassiveHealth = QuickEjection };
-        await daemon.ApplyAsync(Config(app), ct);
+        await using var setup = await DeadTargetSetup.StartAsync(ct);
+        var (good, dead, time, port, daemon, app) = setup;
         await EjectByTrafficAsync(port, ct);
 
         var before = daemon.GetRoute("a")!;
@@ -188,13 +180,8 @@ public sealed class ProxyDaemonHealthTests
     [CancelAfter(30_000)]
     public async Task Reload_TargetRemovedAndReadded_StartsHealthy(CancellationToken ct)
     {
-        await using var good = new EchoServer(greeting: "A\n");
-        var dead = $"127.0.0.1:{Sockets.UnusedPort()}";
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var port = FreePorts(1)[0];
-        await using var daemon = DaemonFixture.Create(time: time);
-        var app = App("a", [port], dead, good.Target) with { PassiveHealth = QuickEjection };
-        await daemon.ApplyAsync(Config(app), ct);
+        await using var setup = await DeadTargetSetup.StartAsync(ct);
+        var (good, dead, time, port, daemon, app) = setup;
         await EjectByTrafficAsync(port, ct);
 
         Assert.That(daemon.GetRoute("a")!.Health[dead].IsAvailable, Is.False);
@@ -202,6 +189,7 @@ public sealed class ProxyDaemonHealthTests
         await daemon.ApplyAsync(Config(app), ct);
         Assert.That(daemon.GetRoute("a")!.Health[dead].IsAvailable, Is.True, "a target that left the config is forgotten");
     }
+
     [Test]
     [CancelAfter(30_000)]
     public async Task Health_SameTargetInTwoApps_KeptPerApp(CancellationToken ct)
@@ -226,6 +214,32 @@ public sealed class ProxyDaemonHealthTests
         for (var i = 0; i < 4; i++)
         {
             Assert.That(await Sockets.GreetingAsync(port, ct), Is.EqualTo("A"), "each fails over to the live target");
+        }
+    }
+
+    /// <summary>
+    /// App "a" on a fresh port with a dead target (nothing listens) before a live one greeting
+    /// "A", passive ejection after 2 failures, on a fake clock; applied.
+    /// </summary>
+    private sealed record DeadTargetSetup(EchoServer Good, string Dead, FakeTimeProvider Time, int Port, ProxyDaemon Daemon, AppConfig App)
+        : IAsyncDisposable
+    {
+        public static async Task<DeadTargetSetup> StartAsync(CancellationToken ct)
+        {
+            var good = new EchoServer(greeting: "A\n");
+            var dead = $"127.0.0.1:{Sockets.UnusedPort()}";
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var port = FreePorts(1)[0];
+            var daemon = DaemonFixture.Create(time: time);
+            var app = TestConfigs.App("a", [port], dead, good.Target) with { PassiveHealth = QuickEjection };
+            await daemon.ApplyAsync(Config(app), ct);
+            return new DeadTargetSetup(good, dead, time, port, daemon, app);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Daemon.DisposeAsync();
+            await Good.DisposeAsync();
         }
     }
 }
