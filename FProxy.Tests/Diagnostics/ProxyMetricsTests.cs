@@ -76,18 +76,14 @@ public sealed class ProxyMetricsTests
     }
 
     [Test]
-    public void Recording_WithListener_AllocatesNothing()
+    public void Recording_NoListener_AllocatesNothing()
     {
-        using var recorder = new MetricRecorder();
+        // Without a collector (FPROXY_ADMIN_URL=none, no OTLP) the instruments are disabled:
+        // recording must cost a check and nothing more.
         using var metrics = new ProxyMetrics(null, new ProxyMetrics.Observations(() => [], () => [], () => [], () => []));
         object port = 5001;
-        for (var i = 0; i < 100; i++)
-        {
-            Record(metrics, port);
-        }
+        Record(metrics, port);
 
-        // The recorder itself allocates per measurement (it copies tags): measure with it stopped.
-        recorder.Dispose();
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 10_000; i++)
         {
