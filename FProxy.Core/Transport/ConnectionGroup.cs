@@ -71,7 +71,7 @@ internal sealed class ConnectionGroup
             // CloseIdle only shuts the sockets down; the loops end later, on the socket threads.
             foreach (var pump in _pumps)
             {
-                if (time.GetElapsedTime(pump.LastActivity, now) >= timeout)
+                if (pump.IsIdle(now, timeout))
                 {
                     pump.CloseIdle();
                 }

@@ -115,8 +115,29 @@ internal sealed class DuplexPump
     /// <summary>Resets both sockets (drain deadline passed, or shutdown). Safe from any thread, any time.</summary>
     public void Abort() => End(PumpEnd.Aborted);
 
-    /// <summary>Closes both sockets gracefully (FIN), as an idle timeout does. Safe from any thread, any time.</summary>
+    /// <summary>
+    /// Ends an idle connection: with a FIN both ways when everything received went out, with
+    /// resets when some of it did not (a FIN would make the cut stream look complete). Safe from
+    /// any thread, any time.
+    /// </summary>
     public void CloseIdle() => End(PumpEnd.IdleTimeout);
+
+    /// <summary>
+    /// Whether no byte moved either way for <paramref name="timeout"/> before <paramref name="now"/>
+    /// (<see cref="Time"/> units). A send its reader is still taking bytes from is activity, however
+    /// long it stays pending. For the idle sweep only: one caller at a time.
+    /// </summary>
+    public bool IsIdle(long now, TimeSpan timeout)
+    {
+        // Both directions are asked, so each keeps its own progress mark current.
+        if (_upstream.SendMadeProgress() | _downstream.SendMadeProgress())
+        {
+            Touch();
+            return false;
+        }
+
+        return Time.GetElapsedTime(LastActivity, now) >= timeout;
+    }
 
     /// <summary>Where bytes are counted (the connection's target), if anywhere.</summary>
     internal Balancing.TargetState? Counter { get; private set; }
@@ -142,6 +163,9 @@ internal sealed class DuplexPump
     /// <summary>A direction forwarded its FIN's data; returns how many directions have.</summary>
     internal int OnSendDone() => Interlocked.Increment(ref _sendsDone);
 
+    /// <summary>A send loop is left with bytes it will not send, because the connection already ended.</summary>
+    internal void OnUnsent() => End(PumpEnd.Aborted);
+
     internal void OnLoopFailed(Exception exception)
     {
         Failure ??= exception;
@@ -155,12 +179,22 @@ internal sealed class DuplexPump
 
     private void End(PumpEnd reason)
     {
-        if (Interlocked.CompareExchange(ref _end, (int)reason, -1) != -1)
+        var ended = Interlocked.CompareExchange(ref _end, (int)reason, -1);
+        if (ended != -1)
         {
+            if (ended == (int)PumpEnd.IdleTimeout && reason != PumpEnd.IdleTimeout)
+            {
+                // Bytes arrived as the idle close began, or a send it cut short failed: what the
+                // peers were sent is not the whole stream, so the FINs must be followed by resets.
+                ResetBoth();
+            }
+
             return;
         }
 
-        if (reason == PumpEnd.IdleTimeout)
+        // Read after the exchange above (a full fence): bytes received after this point find the
+        // pump ended when they reach the send loop, which resets (OnUnsent).
+        if (reason == PumpEnd.IdleTimeout && !_upstream.HasUnsent && !_downstream.HasUnsent)
         {
             // Nothing is in flight: shut both sockets down, so both peers see a FIN, not a reset
             // (closing a socket with a receive pending would reset it). The shutdown ends the
@@ -170,6 +204,11 @@ internal sealed class DuplexPump
             return;
         }
 
+        ResetBoth();
+    }
+
+    private void ResetBoth()
+    {
         // A reset on one side resets the other; disposing also wakes every pending operation.
         if (_client is { } client)
         {

@@ -20,6 +20,10 @@ internal sealed class PumpDirection
     private Socket _from = null!;
     private Socket _to = null!;
     private bool _receiveEnded;
+    private long _received;
+    private long _sent;
+    private int _sendPending;
+    private long _ackedSeen; // The idle sweep's: the peer's acknowledged bytes when it last looked.
 
     public PumpDirection(DuplexPump owner, bool fromClient, PipeOptions options)
     {
@@ -28,7 +32,38 @@ internal sealed class PumpDirection
         _pipe = new Pipe(options);
     }
 
-    public long Bytes { get; private set; }
+    /// <summary>Bytes received into the pipe.</summary>
+    public long Bytes => Volatile.Read(ref _received);
+
+    /// <summary>Some of what was received has not been handed to the kernel yet (it is in the pipe, or in a send still pending).</summary>
+    public bool HasUnsent => Bytes != Volatile.Read(ref _sent);
+
+    /// <summary>
+    /// For the idle sweep: whether a send is pending and its reader took bytes since the sweep
+    /// last looked. A slow reader can keep one send pending for longer than the IdleTimeout while
+    /// bytes move all along; one that stopped reading moves none, and is idle. Where the kernel
+    /// does not say what the peer took, any pending send counts as activity.
+    /// </summary>
+    public bool SendMadeProgress()
+    {
+        if (Volatile.Read(ref _sendPending) == 0)
+        {
+            return false;
+        }
+
+        if (!SocketSetup.TryGetBytesAcked(_to, out var acked))
+        {
+            return true;
+        }
+
+        if (acked == _ackedSeen)
+        {
+            return false;
+        }
+
+        _ackedSeen = acked;
+        return true;
+    }
 
     public void Start(Socket from, Socket to)
     {
@@ -64,7 +99,7 @@ internal sealed class PumpDirection
                 }
                 else
                 {
-                    Bytes += received;
+                    Volatile.Write(ref _received, _received + received);
                     writer.Advance(received);
                     await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 }
@@ -100,7 +135,10 @@ internal sealed class PumpDirection
         _pipe.Reset();
         _receive.ReleaseBuffers();
         _receiveEnded = false;
-        Bytes = 0;
+        _received = 0;
+        _sent = 0;
+        _sendPending = 0;
+        _ackedSeen = 0;
         _from = null!;
         _to = null!;
     }
@@ -140,7 +178,7 @@ internal sealed class PumpDirection
 
                 // A full buffer suggests more is queued: skip the zero-byte wait for the next read.
                 mayHaveMore = result.BytesTransferred == memory.Length;
-                Bytes += result.BytesTransferred;
+                Volatile.Write(ref _received, _received + result.BytesTransferred);
                 _owner.Touch();
                 _owner.Counter?.AddBytes(_fromClient, result.BytesTransferred);
                 writer.Advance(result.BytesTransferred);
@@ -172,12 +210,28 @@ internal sealed class PumpDirection
             {
                 var read = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = read.Buffer;
-                if (!buffer.IsEmpty && !_owner.IsAborted)
+                if (!buffer.IsEmpty && _owner.IsAborted)
+                {
+                    // Ended while these bytes waited (an idle close raced their arrival): they will
+                    // never go out, so the ending must not look complete.
+                    _owner.OnUnsent();
+                }
+                else if (!buffer.IsEmpty)
                 {
                     var send = SocketOperation.Rent();
-                    var sent = await send.SendAsync(_to, buffer).ConfigureAwait(false);
+                    var sending = send.SendAsync(_to, buffer);
+                    if (!sending.IsCompleted)
+                    {
+                        // Only a send that waits for its reader is flagged: the idle sweep counts it
+                        // as activity while the reader takes bytes (SendMadeProgress).
+                        Volatile.Write(ref _sendPending, 1);
+                    }
+
+                    var sent = await sending.ConfigureAwait(false);
+                    Volatile.Write(ref _sendPending, 0);
                     SocketOperation.Return(send);
-                    _owner.Touch(); // A slow reader still takes bytes: not idle.
+                    Volatile.Write(ref _sent, _sent + sent.BytesTransferred);
+                    _owner.Touch();
                     if (!sent.Succeeded)
                     {
                         reader.AdvanceTo(buffer.End);

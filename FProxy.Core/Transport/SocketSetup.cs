@@ -11,6 +11,11 @@ internal static class SocketSetup
     private const int SolSocket = 1;
     private const int SoReusePort = 15;
 
+    // struct tcp_info from <linux/tcp.h>: tcpi_bytes_acked (since Linux 4.1) is a u64 at offset 120.
+    private const int IpProtoTcp = 6;
+    private const int TcpInfo = 11;
+    private const int TcpInfoBytesAcked = 120;
+
     private static readonly LingerOption ResetOnClose = new(true, 0);
 
     /// <summary>
@@ -105,6 +110,36 @@ internal static class SocketSetup
         {
             // Aborted concurrently.
         }
+    }
+
+    /// <summary>
+    /// How many bytes the peer has acknowledged on <paramref name="socket"/> (Linux TCP_INFO): once
+    /// the buffers between are full, it grows only while the peer's application reads. False where
+    /// unknown (another OS, an old kernel, a socket already gone).
+    /// </summary>
+    public static bool TryGetBytesAcked(Socket socket, out long acked)
+    {
+        acked = 0;
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        Span<byte> info = stackalloc byte[TcpInfoBytesAcked + sizeof(long)];
+        try
+        {
+            if (socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) < info.Length)
+            {
+                return false;
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        acked = System.Runtime.InteropServices.MemoryMarshal.Read<long>(info[TcpInfoBytesAcked..]);
+        return true;
     }
 
     /// <summary>Clients arriving as IPv4-mapped IPv6 addresses are IPv4 everywhere (logs, rules, hashing).</summary>

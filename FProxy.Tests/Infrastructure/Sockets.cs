@@ -17,12 +17,29 @@ internal static class Sockets
         ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), ct);
 
     /// <summary>A connected loopback pair (client side, server side).</summary>
-    public static async Task<(Socket Client, Socket Server)> PairAsync(CancellationToken ct = default)
+    public static Task<(Socket Client, Socket Server)> PairAsync(CancellationToken ct = default) => PairAsync(0, 0, ct);
+
+    /// <summary>
+    /// A connected loopback pair whose client sends through a small buffer and whose server receives
+    /// through one (0: the default), set before the handshake so the window is small from the start:
+    /// a slow reader then holds a sender back after a few KB.
+    /// </summary>
+    public static async Task<(Socket Client, Socket Server)> PairAsync(int clientSendBuffer, int serverReceiveBuffer, CancellationToken ct = default)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (serverReceiveBuffer > 0)
+        {
+            listener.ReceiveBufferSize = serverReceiveBuffer; // Accepted sockets inherit it.
+        }
+
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (clientSendBuffer > 0)
+        {
+            client.SendBufferSize = clientSendBuffer;
+        }
+
         var connect = client.ConnectAsync(listener.LocalEndPoint!, ct).AsTask();
         var server = await listener.AcceptAsync(ct);
         await connect;

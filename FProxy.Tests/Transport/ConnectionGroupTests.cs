@@ -1,0 +1,111 @@
+using System.Net.Sockets;
+using FProxy.Daemon;
+using FProxy.Tests.Infrastructure;
+using FProxy.Transport;
+using Microsoft.Extensions.Time.Testing;
+using static FProxy.Tests.Infrastructure.TestConfigs;
+
+namespace FProxy.Tests.Transport;
+
+/// <summary>
+/// The idle sweep (<see cref="ConnectionGroup.CloseIdle"/>) over real pumps on a fake clock: what
+/// counts as activity, and how an idle connection is closed.
+/// </summary>
+[CancelAfter(60_000)]
+public sealed class ConnectionGroupTests
+{
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
+
+    private FakeTimeProvider _time = null!;
+    private PinnedBlockMemoryPool _pool = null!;
+    private ConnectionGroup _group = null!;
+    private DuplexPump _pump = null!;
+    private readonly List<Socket> _sockets = [];
+
+    [SetUp]
+    public void SetUp()
+    {
+        _time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        _pool = new PinnedBlockMemoryPool();
+        _group = new ConnectionGroup(new AppRoute(App("idle", [1], "127.0.0.1:1") with { IdleTimeout = IdleTimeout }, _time), _time, 1);
+        _pump = new DuplexPump(_pool);
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _sockets.ForEach(static s => s.Dispose());
+        _pool.Dispose();
+    }
+
+    [Test]
+    public async Task CloseIdle_SendPendingToASlowReaderStillTakingBytes_IsNotIdle(CancellationToken ct)
+    {
+        var (client, target, run) = await StartSlowTargetAsync(ct);
+        _ = Flood(client, ct);
+        await Wait.UntilAsync(() => _pool.Outstanding >= 4, TimeSpan.FromSeconds(10), "the pipe to fill while the target is slow");
+
+        // The target takes 1 KB a second: a 16 KB send, then one of the whole 64 KB pipe, stay
+        // pending for far longer than the IdleTimeout, yet bytes move all the time.
+        var buffer = new byte[1024];
+        for (var second = 0; second < 30 && !_pump.IsAborted; second++)
+        {
+            Assert.That(await target.ReceiveAsync(buffer, SocketFlags.None, ct), Is.Positive, "data, not the end of the stream");
+            _group.CloseIdle(_time);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.That(_pump.IsAborted, Is.False, "a reader still taking bytes is not idle");
+        _pump.Abort();
+        await run;
+    }
+
+    [Test]
+    public async Task CloseIdle_BytesLeftUnsentToAReaderThatStopped_ResetsBothSides(CancellationToken ct)
+    {
+        var (client, target, run) = await StartSlowTargetAsync(ct);
+        var flood = Flood(client, ct);
+        await Wait.UntilAsync(() => _pool.Outstanding >= 4, TimeSpan.FromSeconds(10), "the pipe to fill while the target does not read");
+
+        _group.CloseIdle(_time);
+        _time.Advance(IdleTimeout + TimeSpan.FromSeconds(1));
+        _group.CloseIdle(_time);
+
+        // The pump holds bytes the target never got: a FIN would make the cut stream look complete.
+        Assert.That(await Sockets.ReadEndAsync(target, ct), Is.EqualTo(SocketError.ConnectionReset), "the target is reset");
+        // The client learns of its reset from whichever call meets it first: its blocked send or a read.
+        Assert.That(new[] { await Sockets.ReadEndAsync(client, ct), await flood }, Does.Contain(SocketError.ConnectionReset), "the client is reset");
+        Assert.That((await run).End, Is.EqualTo(PumpEnd.IdleTimeout));
+    }
+
+    /// <summary>A pump on the fake clock, tracked by the group, whose target reads through small buffers.</summary>
+    private async Task<(Socket Client, Socket Target, Task<PumpResult> Run)> StartSlowTargetAsync(CancellationToken ct)
+    {
+        var (client, proxyClient) = await Sockets.PairAsync(ct);
+        var (proxyTarget, target) = await Sockets.PairAsync(clientSendBuffer: 4096, serverReceiveBuffer: 4096, ct);
+        _sockets.AddRange([client, proxyClient, proxyTarget, target]);
+        _group.Track(_pump);
+        return (client, target, _pump.RunAsync(proxyClient, proxyTarget, null, _time).AsTask());
+    }
+
+    /// <summary>Sends until the socket fails; returns how (Success when disposed or cancelled).</summary>
+    private static async Task<SocketError> Flood(Socket socket, CancellationToken ct)
+    {
+        var chunk = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                await socket.SendAsync(chunk, SocketFlags.None, ct);
+            }
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode;
+        }
+        catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException)
+        {
+            return SocketError.Success;
+        }
+    }
+}
