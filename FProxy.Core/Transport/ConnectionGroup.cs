@@ -10,6 +10,7 @@ namespace FProxy.Transport;
 internal sealed class ConnectionGroup
 {
     private readonly CancellationTokenSource _abort;
+    private readonly TimeProvider _time;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _active;
     private int _draining;
@@ -21,6 +22,7 @@ internal sealed class ConnectionGroup
     {
         Route = route;
         PortTag = portTag;
+        _time = time;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
 
         // Only apps with an IdleTimeout pay for tracking their pumps (a set insert and removal per connection).
@@ -37,6 +39,10 @@ internal sealed class ConnectionGroup
     {
         if (_pumps is not null)
         {
+            // Stamped before the sweep can see it: a connection that is just starting must not be
+            // judged by no stamp at all, nor by the last one of the connection that had this
+            // pooled pump before.
+            pump.Stamp(_time);
             lock (_pumps)
             {
                 _pumps.Add(pump);

@@ -48,7 +48,10 @@ internal sealed class DuplexPump
         minimumSegmentSize: pool.MaxBufferSize,
         useSynchronizationContext: false);
 
-    /// <summary>When a byte last moved either way (<see cref="TimeProvider.GetTimestamp"/> units), for idle timeouts.</summary>
+    /// <summary>
+    /// When a byte last moved either way (<see cref="TimeProvider.GetTimestamp"/> units), for idle
+    /// timeouts; 0 from <see cref="Reset"/> until the next connection stamps it.
+    /// </summary>
     public long LastActivity => Volatile.Read(ref _lastActivity);
 
     /// <summary>
@@ -147,10 +150,18 @@ internal sealed class DuplexPump
     /// <summary>A byte moved: the connection is not idle.</summary>
     internal void Touch() => Volatile.Write(ref _lastActivity, Time.GetTimestamp());
 
+    /// <summary>Stamps activity now on <paramref name="time"/>'s clock, before the idle sweep can see the pump.</summary>
+    internal void Stamp(TimeProvider time)
+    {
+        Time = time;
+        Touch();
+    }
+
     /// <summary>Readies the pump for another connection. Only after <see cref="RunAsync"/> returned.</summary>
     public void Reset()
     {
         _end = -1;
+        Volatile.Write(ref _lastActivity, 0); // The next connection is judged by its own stamps only.
         Counter = null;
         Failure = null;
         _upstream.Reset();

@@ -78,6 +78,35 @@ public sealed class ConnectionGroupTests
         Assert.That((await run).End, Is.EqualTo(PumpEnd.IdleTimeout));
     }
 
+    [Test]
+    public void Track_NewPump_IsNotIdleAtOnce()
+    {
+        // The sweep may run between Track and the pump's first stamp in RunAsync.
+        _group.Track(_pump);
+        _group.CloseIdle(_time);
+        Assert.That(_pump.IsAborted, Is.False, "a connection that is just starting is not idle");
+    }
+
+    [Test]
+    public async Task Track_PumpReusedAfterALongPause_IsNotIdleAtOnce(CancellationToken ct)
+    {
+        var (client, proxyClient) = await Sockets.PairAsync(ct);
+        var (proxyTarget, target) = await Sockets.PairAsync(ct);
+        _sockets.AddRange([client, target]);
+        var run = _pump.RunAsync(proxyClient, proxyTarget, null, _time).AsTask();
+        client.Shutdown(SocketShutdown.Send);
+        target.Shutdown(SocketShutdown.Send);
+        Assert.That((await run).End, Is.EqualTo(PumpEnd.Closed));
+        _pump.Reset();
+        Assert.That(_pump.LastActivity, Is.Zero, "a pump readied for reuse keeps no stamp of its last connection");
+
+        // Pooled for longer than the IdleTimeout, then taken by a new connection.
+        _time.Advance(IdleTimeout * 2);
+        _group.Track(_pump);
+        _group.CloseIdle(_time);
+        Assert.That(_pump.IsAborted, Is.False, "the new connection is not judged by the old one's stamp");
+    }
+
     /// <summary>A pump on the fake clock, tracked by the group, whose target reads through small buffers.</summary>
     private async Task<(Socket Client, Socket Target, Task<PumpResult> Run)> StartSlowTargetAsync(CancellationToken ct)
     {
