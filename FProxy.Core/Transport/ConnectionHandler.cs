@@ -61,9 +61,13 @@ internal sealed partial class ConnectionHandler
         var startedAt = _time.GetTimestamp();
         _metrics?.Accepted(app, group.PortTag);
         DuplexPump? pump = null;
+        Socket? target = null;
         TargetState? targetState = null;
         IPEndPoint? clientEndPoint = null;
         var counted = false;
+        var tracked = false;
+        var pumped = false;
+        Exception? unexpected = null;
 
         // How it ended, recorded once in finally: every path sets these, so no path can forget
         // its access line or its failure count.
@@ -111,7 +115,8 @@ internal sealed partial class ConnectionHandler
             var connectStarted = _time.GetTimestamp();
             var connected = await _connector.ConnectAsync(route, pool, clientEndPoint, port, serverName, group.AbortToken).ConfigureAwait(false);
             connectMs = Milliseconds(connectStarted);
-            if (connected.Socket is not { } target)
+            target = connected.Socket;
+            if (target is null)
             {
                 // Reset at once: the client learns there is no service, no half-open wait.
                 SocketSetup.Reset(client);
@@ -148,20 +153,15 @@ internal sealed partial class ConnectionHandler
             TransportLog.Connected(_logger, app, port, clientEndPoint, targetState.Config);
             pump ??= _pumps.Get();
             group.Track(pump);
+            tracked = true;
             using (group.AbortToken.UnsafeRegister(static p => ((DuplexPump)p!).Abort(), pump))
             {
                 result = await pump.RunAsync(client, target, targetState, _time).ConfigureAwait(false);
             }
 
-            group.Forget(pump);
-            if (pump.Failure is { } unexpected)
-            {
-                TransportLog.HandlerFailed(_logger, app, port, unexpected);
-            }
-
+            pumped = true;
             end = AccessLog.Describe(result.End);
             failure = result.End is PumpEnd.ClientReset or PumpEnd.TargetReset or PumpEnd.Aborted ? ProxyMetrics.FailureReason.Reset : null;
-            TransportLog.Closed(_logger, app, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -169,41 +169,82 @@ internal sealed partial class ConnectionHandler
             SocketSetup.Reset(client);
             (end, failure) = ("client_reset", ProxyMetrics.FailureReason.Reset);
         }
-#pragma warning disable CA1031 // A bug in one connection must never take the listener down; it is logged.
+#pragma warning disable CA1031 // A bug in one connection must never take the listener down; it is logged in finally.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            TransportLog.HandlerFailed(_logger, app, port, e);
+            unexpected = e;
             SocketSetup.Reset(client);
+            if (target is not null)
+            {
+                SocketSetup.Reset(target); // Not handed to a pump yet (a pump closes its own).
+            }
+
             (end, failure) = ("aborted", ProxyMetrics.FailureReason.Reset);
         }
         finally
         {
-            if (failure is not null)
+            if (tracked)
             {
-                _metrics?.Failed(app, group.PortTag, failure);
+                group.Forget(pump!);
             }
 
-            if (_accessLogAll || route.Config.AccessLog)
-            {
-                AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState?.Config.ToString() ?? "-", connectMs,
-                    Milliseconds(startedAt), result.ClientToTarget, result.TargetToClient, end);
-            }
-
-            if (pump is not null)
-            {
-                _pumps.Return(pump);
-            }
-
+            // Counts, limits and the descriptor budget go back before anything here calls out of
+            // the proxy (metrics listeners, logging providers): one that throws must not leak
+            // them, nor hang a drain that waits for group.Exit.
             targetState?.Exit();
             if (counted)
             {
                 route.Limit.Exit();
             }
 
-            _metrics?.Closed(app, group.PortTag);
+            try
+            {
+                if (failure is not null)
+                {
+                    _metrics?.Failed(app, group.PortTag, failure);
+                }
+
+                _metrics?.Closed(app, group.PortTag);
+            }
+#pragma warning disable CA1031 // A metrics listener failed: its figures are off, but the connection's shares must still go back.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
             group.Exit();
             Budget.Release();
+            try
+            {
+                if ((unexpected ?? pump?.Failure) is { } bug)
+                {
+                    TransportLog.HandlerFailed(_logger, app, port, bug);
+                }
+
+                if (pumped)
+                {
+                    TransportLog.Closed(_logger, app, port, clientEndPoint, result.End, result.ClientToTarget, result.TargetToClient);
+                }
+
+                if (_accessLogAll || route.Config.AccessLog)
+                {
+                    AccessLog.Finished(_accessLogger, app, port, clientEndPoint, targetState?.Config.ToString() ?? "-", connectMs,
+                        Milliseconds(startedAt), result.ClientToTarget, result.TargetToClient, end);
+                }
+            }
+#pragma warning disable CA1031 // The logging provider itself failed: the lines are lost, nothing else; the connection is over.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+            finally
+            {
+                if (pump is not null)
+                {
+                    _pumps.Return(pump);
+                }
+            }
         }
     }
 

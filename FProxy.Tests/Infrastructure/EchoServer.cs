@@ -52,6 +52,18 @@ internal sealed class EchoServer : IAsyncDisposable
 
     public int Accepted => Volatile.Read(ref _accepted);
 
+    /// <summary>Connections accepted and not closed yet (by either side).</summary>
+    public int Open
+    {
+        get
+        {
+            lock (_clients)
+            {
+                return _clients.Count;
+            }
+        }
+    }
+
     /// <summary>Resets every open connection (linger 0), to inject target resets.</summary>
     public void ResetAll()
     {
