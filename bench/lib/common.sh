@@ -11,7 +11,6 @@ BENCH_DIR=$(dirname "$BENCH_LIB")
 BENCH_STATE=${BENCH_STATE:-${TMPDIR:-/tmp}/fproxy-bench-state.$UID}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
-mkdir -p "$BENCH_STATE"
 
 note() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { note "error: $*"; exit 1; }
@@ -60,6 +59,7 @@ start_time() {
 # then setsid and taskset both exec, and $! is CMD's own PID.
 spawn() {
   local name=$1 cpu=$2 log=$3 pid; shift 3
+  mkdir -p "$BENCH_STATE"
   setsid taskset -c "$cpu" "$@" </dev/null >>"$log" 2>&1 &
   pid=$!
   echo "$pid $(start_time "$pid")" >"$BENCH_STATE/$name.pid"

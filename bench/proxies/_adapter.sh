@@ -14,6 +14,7 @@
 # adapter_main NAME ARGS... -> dispatch to the adapter's proxy_start, proxy_prepare, proxy_version
 adapter_main() {
   local name=$1; shift
+  mkdir -p "$BENCH_STATE" || exit 1
   case ${1:-} in
     start)
       [ $# -eq 3 ] || { echo "usage: $0 start LISTEN_PORT HOST:PORT" >&2; exit 2; }

@@ -21,7 +21,7 @@ source_label() {
     echo "$rev"
   else
     c=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] && c="$c+worktree-edits"
+    [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ] && c="$c+dirty"
     echo "$c"
   fi
 }
