@@ -31,7 +31,20 @@ internal sealed partial class ConnectionHandler
                     pump = _pumps.Get();
                     using var deadline = new CancellationTokenSource(route.Config.SniTimeout, _time);
                     using var onAbort = abort.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-                    var (name, failed) = await pump.PeekServerNameAsync(client, deadline.Token, abort).ConfigureAwait(false);
+                    string? name;
+                    bool failed;
+                    try
+                    {
+                        (name, failed) = await pump.PeekServerNameAsync(client, deadline.Token, abort).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        // Whatever it was (the socket disposed under it, a bug), the pump never
+                        // reaches HandleAsync: back to the pool now, which frees the peeked blocks.
+                        _pumps.Return(pump);
+                        throw;
+                    }
+
                     if (failed)
                     {
                         return new RuleChoice(null, null, pump);

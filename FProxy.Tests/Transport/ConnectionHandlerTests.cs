@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using FProxy.Configuration;
 using FProxy.Daemon;
 using FProxy.Tests.Infrastructure;
 using FProxy.Transport;
@@ -41,6 +42,43 @@ public sealed class ConnectionHandlerTests
         Assert.That(await Task.WhenAny(end, Task.Delay(TimeSpan.FromSeconds(10), ct)), Is.SameAs(end), "the client is not left hanging");
         Assert.That(await end, Is.EqualTo(SocketError.ConnectionReset));
         await proxy.AssertAllReleasedAsync(echo, ct);
+    }
+
+    [Test]
+    public async Task HandleAsync_PeekFailsWithAnUnexpectedException_PumpAndBlocksGoBack(CancellationToken ct)
+    {
+        // 16-byte blocks: the hello's first bytes fill one, and the peek's next GetMemory, which
+        // rents the second, throws (not a cancellation, not a SocketException).
+        var pool = new TestMemoryPool(blockSize: 16) { FailAfterRents = 1 };
+        var budget = new ConnectionBudget(10);
+        var handler = new ConnectionHandler(
+            new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance), pool, NullLogger.Instance, budget);
+        var rule = new RuleConfig
+        {
+            Match = new MatchConfig { Sni = new EquatableList<string>(["*.example.com"]) },
+            Targets = new EquatableList<TargetConfig>([Target("127.0.0.1:1")]),
+        };
+        var route = new AppRoute(App("sni", [1], "127.0.0.1:1") with
+        {
+            Rules = new EquatableList<RuleConfig>([rule]),
+            SniTimeout = TimeSpan.FromMinutes(1),
+        });
+        var group = new ConnectionGroup(route, TimeProvider.System, 1);
+        var (client, proxyClient) = await Sockets.PairAsync(ct);
+        using (client)
+        {
+            await client.SendAsync(FProxy.Tests.Routing.ClientHelloBuilder.Build("a.example.com"), SocketFlags.None, ct);
+
+            // As the accept loop does before it hands a client over.
+            group.Enter();
+            Assert.That(budget.TryAcquire(), Is.True);
+            await handler.HandleAsync(proxyClient, 1, group).WaitAsync(TimeSpan.FromSeconds(10), ct);
+            Assert.That(await Sockets.ReadEndAsync(client, ct), Is.EqualTo(SocketError.ConnectionReset), "the client is reset");
+        }
+
+        Assert.That(pool.Outstanding, Is.Zero, "the peeking pump went back to its pool with its blocks");
+        Assert.That(budget.Active, Is.Zero);
+        Assert.That(group.Active, Is.Zero);
     }
 
     /// <summary>A logging provider that fails on every line.</summary>
