@@ -259,7 +259,9 @@ for ((run = 1; run <= RUNS; run++)); do
   done
 done
 
+COMMIT=$(repo_commit)   # the commit FProxy was built from, when that is not the work tree
+[ -n "${FPROXY_BUILD_FROM:-}" ] && COMMIT=$(git -C "$BENCH_DIR" rev-parse --short "$FPROXY_BUILD_FROM^{commit}" 2>/dev/null || echo "$COMMIT")
 python3 "$BENCH_LIB/report.py" --out "$OUT" --runs "$RUNS" --reference "$REF" --targets "${TARGETS[*]}" \
-  --commit "$(repo_commit)" --mode "$([ $QUICK = 1 ] && echo quick || echo full)" --history "$HISTORY" \
+  --commit "$COMMIT" --mode "$([ $QUICK = 1 ] && echo quick || echo full)" --history "$HISTORY" \
   | tee "$OUT/report.md"
 note "report: $OUT/report.md (each run's table: $OUT/run-*/table.md; raw output: $OUT/run-*/raw)"
