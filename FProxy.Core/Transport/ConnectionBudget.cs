@@ -12,6 +12,7 @@ namespace FProxy.Transport;
 internal sealed class ConnectionBudget
 {
     private int _active;
+    private TaskCompletionSource? _released; // While a loop waits for a share (WhenReleasedAsync).
 
     public ConnectionBudget(int max)
     {
@@ -46,7 +47,51 @@ internal sealed class ConnectionBudget
         return true;
     }
 
-    public void Release() => Interlocked.Decrement(ref _active);
+    public void Release()
+    {
+        Interlocked.Decrement(ref _active);
+
+        // Read after the decrement (a full fence), as WhenReleasedAsync reads Active after
+        // publishing its wait: one of the two sees the other. Only a spent budget pays more than
+        // this read.
+        if (Volatile.Read(ref _released) is { } released)
+        {
+            Wake(released);
+        }
+    }
+
+    /// <summary>
+    /// For a loop whose <see cref="TryAcquire"/> failed: completes when a share may be free again,
+    /// at the next <see cref="Release"/> (at once if one came already), so accepting resumes as
+    /// soon as a connection ends instead of on a timer.
+    /// </summary>
+    public Task WhenReleasedAsync()
+    {
+        var released = Volatile.Read(ref _released);
+        if (released is null)
+        {
+            // Continuations run on the thread pool: Release is called on the socket threads.
+            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            released = Interlocked.CompareExchange(ref _released, fresh, null) ?? fresh;
+        }
+
+        // A Release since the caller's TryAcquire failed may have found no wait to complete.
+        if (Active < Max)
+        {
+            Wake(released);
+        }
+
+        return released.Task;
+    }
+
+    private void Wake(TaskCompletionSource released)
+    {
+        // Taken out first, so the next wait gets a new one; of two wakers, one completes it.
+        if (Interlocked.CompareExchange(ref _released, null, released) == released)
+        {
+            released.TrySetResult();
+        }
+    }
 
     /// <summary>
     /// (limit - open now - headroom) / 2: each connection holds a client and a target socket; the

@@ -258,66 +258,76 @@ internal sealed class PortListener
             if (!budget.TryAcquire())
             {
                 // At the descriptor budget: leave new clients in the kernel's queue until a
-                // connection ends, rather than run the process out of descriptors.
+                // connection ends, rather than run the process out of descriptors. The end of a
+                // connection wakes the loop, so clients wait for a share, not for a backoff.
                 if (starvation.Fail())
                 {
                     TransportLog.AcceptPaused(_logger, Port, budget.Active, budget.OpenFilesLimit);
                 }
-            }
-            else
-            {
-                var result = await accept.AcceptAsync(_socket).ConfigureAwait(false);
-                if (result.Succeeded)
+
+                try
                 {
-                    var client = accept.AcceptSocket!;
-                    accept.AcceptSocket = null;
-                    if (starvation.Starved)
-                    {
-                        backoff = MinAcceptBackoff;
-                        if (starvation.Recover(out var failures))
-                        {
-                            TransportLog.AcceptResumed(_logger, Port, failures);
-                        }
-                    }
-
-                    var group = Volatile.Read(ref _current);
-                    group.Enter();
-                    _ = _handler.HandleAsync(client, Port, group);
-                    continue;
+                    await budget.WhenReleasedAsync().WaitAsync(_closing.Token).ConfigureAwait(false);
                 }
-
-                budget.Release();
-                var error = result.Error;
-                if (Volatile.Read(ref _closed) != 0)
+                catch (OperationCanceledException)
                 {
                     break;
                 }
 
-                if (error is SocketError.OperationAborted or SocketError.InvalidArgument or SocketError.NotSocket or SocketError.Shutdown)
+                continue;
+            }
+
+            var result = await accept.AcceptAsync(_socket).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                var client = accept.AcceptSocket!;
+                accept.AcceptSocket = null;
+                if (starvation.Starved)
                 {
-                    // Not closed by us, yet the socket no longer listens (closed or shut down from outside).
-                    return $"the listening socket stopped working ({error})";
+                    backoff = MinAcceptBackoff;
+                    if (starvation.Recover(out var failures))
+                    {
+                        TransportLog.AcceptResumed(_logger, Port, failures);
+                    }
                 }
 
-                switch (error)
-                {
-                    case SocketError.ConnectionAborted or SocketError.ConnectionReset:
-                        continue; // The client gave up while queued: nothing to do.
-                    case SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable:
-                        // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued. Hand the
-                        // reserve to the runtime, back off instead of spinning, log once per burst.
-                        DescriptorReserve.Release();
-                        if (starvation.Fail())
-                        {
-                            TransportLog.AcceptStarved(_logger, Port, error);
-                        }
+                var group = Volatile.Read(ref _current);
+                group.Enter();
+                _ = _handler.HandleAsync(client, Port, group);
+                continue;
+            }
 
-                        break;
-                    default:
-                        _ = starvation.Fail();
-                        TransportLog.AcceptFailed(_logger, Port, error);
-                        break;
-                }
+            budget.Release();
+            var error = result.Error;
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                break;
+            }
+
+            if (error is SocketError.OperationAborted or SocketError.InvalidArgument or SocketError.NotSocket or SocketError.Shutdown)
+            {
+                // Not closed by us, yet the socket no longer listens (closed or shut down from outside).
+                return $"the listening socket stopped working ({error})";
+            }
+
+            switch (error)
+            {
+                case SocketError.ConnectionAborted or SocketError.ConnectionReset:
+                    continue; // The client gave up while queued: nothing to do.
+                case SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable:
+                    // EMFILE/ENFILE/ENOBUFS: the pending connection stays queued. Hand the
+                    // reserve to the runtime, back off instead of spinning, log once per burst.
+                    DescriptorReserve.Release();
+                    if (starvation.Fail())
+                    {
+                        TransportLog.AcceptStarved(_logger, Port, error);
+                    }
+
+                    break;
+                default:
+                    _ = starvation.Fail();
+                    TransportLog.AcceptFailed(_logger, Port, error);
+                    break;
             }
 
             try

@@ -4,6 +4,7 @@ using FProxy.Daemon;
 using FProxy.Tests.Infrastructure;
 using FProxy.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using static FProxy.Tests.Infrastructure.TestConfigs;
 
 namespace FProxy.Tests.Transport;
@@ -126,6 +127,43 @@ public sealed class PortListenerTests
             first.Shutdown(SocketShutdown.Send);
             await Sockets.ReadEndAsync(first, ct);
             Assert.That(await reply, Is.EqualTo("3"u8.ToArray()), "served once a connection ended");
+        }
+        finally
+        {
+            listener.Close();
+        }
+    }
+
+    [Test]
+    public async Task AcceptLoop_AtConnectionBudget_ResumesAsSoonAsAConnectionEnds(CancellationToken ct)
+    {
+        await using var echo = new FProxy.Tests.Infrastructure.EchoServer();
+        var handler = new ConnectionHandler(
+            new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
+            new PinnedBlockMemoryPool(), NullLogger.Instance, new ConnectionBudget(1));
+        var port = Sockets.UnusedPort();
+        var route = new AppRoute(App("a", [port], echo.Target));
+
+        // The listener's clock never moves: a backoff timer (it grows to 1 s) would never end, so
+        // only the budget itself can tell the loop that a share is free again.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var logs = new TestLoggerFactory();
+        var listener = PortListener.Bind(port, route, handler, time, logs.CreateLogger("FProxy.Daemon"));
+        listener.Start();
+        try
+        {
+            using var first = await Sockets.ConnectAsync(port, ct);
+            Assert.That(await Echo(first, ct), Is.True);
+            await Wait.UntilAsync(() => logs.Count(1214) == 1, TimeSpan.FromSeconds(10), "the accept loop to find the budget spent and pause");
+
+            using var second = await Sockets.ConnectAsync(port, ct); // Queued by the kernel.
+            await second.SendAsync("2"u8.ToArray(), SocketFlags.None, ct);
+            var reply = Sockets.ReadAsync(second, 1, ct);
+            first.Shutdown(SocketShutdown.Send);
+            await Sockets.ReadEndAsync(first, ct);
+
+            Assert.That(await Task.WhenAny(reply, Task.Delay(TimeSpan.FromSeconds(5), ct)), Is.SameAs(reply), "served once the first ended, without a timer");
+            Assert.That(await reply, Is.EqualTo("2"u8.ToArray()));
         }
         finally
         {

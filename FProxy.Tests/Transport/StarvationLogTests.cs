@@ -66,4 +66,31 @@ public sealed class ConnectionBudgetTests
         budget.Release();
         Assert.That(budget.TryAcquire(), Is.True);
     }
+
+    [Test]
+    [CancelAfter(10_000)]
+    public async Task WhenReleasedAsync_BudgetSpent_CompletesAtTheNextRelease(CancellationToken ct)
+    {
+        var budget = new ConnectionBudget(1);
+        Assert.That(budget.TryAcquire(), Is.True);
+        Assert.That(budget.TryAcquire(), Is.False);
+
+        var released = budget.WhenReleasedAsync();
+        Assert.That(released.IsCompleted, Is.False, "nothing is free yet");
+        budget.Release();
+        await released.WaitAsync(ct);
+        Assert.That(budget.TryAcquire(), Is.True);
+        Assert.That(budget.WhenReleasedAsync().IsCompleted, Is.False, "a new wait for the next release");
+    }
+
+    [Test]
+    public void WhenReleasedAsync_ReleasedBeforeTheWaitBegan_CompletesAtOnce()
+    {
+        // A release between a failed TryAcquire and the wait must not be missed.
+        var budget = new ConnectionBudget(1);
+        Assert.That(budget.TryAcquire(), Is.True);
+        Assert.That(budget.TryAcquire(), Is.False);
+        budget.Release();
+        Assert.That(budget.WhenReleasedAsync().IsCompleted, Is.True);
+    }
 }
