@@ -22,8 +22,9 @@
 # the load generators and the backends to CPU $LOAD_CPU (1). Every workload gets a freshly started
 # proxy and an unmeasured warm-up. The proxy's CPU time (utime+stime of its process tree, from
 # /proc) over the measured window is divided by the work done in it: CPU ms per GB moved, CPU µs
-# per new connection, CPU µs per keep-alive request. Idle memory is the PSS growth of the proxy's
-# process tree per idle connection. Loopback only; ports $BENCH_PORT_BASE (23400) .. +30.
+# per new connection, CPU µs per keep-alive request. Idle memory is the growth of the proxy
+# process tree's PSS (anonymous and shmem pages) per idle connection.
+# Loopback only; ports $BENCH_PORT_BASE (23400) .. +30.
 #
 # Environment: PROXY_CPU, LOAD_CPU, BENCH_PORT_BASE, WRK_CONNS (32); the adapters read more
 # (FPROXY_TRANSPORT, FPROXY_ADMIN_URL, FPROXY_BUILD_FROM: see bench/proxies/fproxy.sh).
@@ -65,6 +66,7 @@ OUT=${OUT:-${TMPDIR:-/tmp}/fproxy-bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(realpath "$OUT")
 export BENCH_STATE="$OUT/state" PROXY_CPU LOAD_CPU
+export BENCH_LIFETIME=$(( RUNS * 1800 + 1800 ))   # bound on everything started, should this script be killed
 mkdir -p "$BENCH_STATE"
 
 # ---------------------------------------------------------------- prerequisites
@@ -125,7 +127,7 @@ CFG
 pid=$(spawn backend-http "$LOAD_CPU" "$BENCH_STATE/backend-http.log" \
   nginx -p "$BENCH_STATE/backend-http" -e "$BENCH_STATE/backend-http.log" -c "$BENCH_STATE/backend-http.conf" -g 'daemon off;')
 await_listen "$P_HTTP" "$pid" || die "HTTP backend did not start (see $BENCH_STATE/backend-http.log)"
-pid=$(spawn backend-echo "$LOAD_CPU" "$BENCH_STATE/backend-echo.log" python3 "$TOOL" echo "$P_ECHO" 86400)
+pid=$(spawn backend-echo "$LOAD_CPU" "$BENCH_STATE/backend-echo.log" python3 "$TOOL" echo "$P_ECHO" "$BENCH_LIFETIME")
 await_listen "$P_ECHO" "$pid" || die "echo backend did not start"
 
 # ---------------------------------------------------------------- proxies
@@ -208,13 +210,13 @@ wl_http() {  # cc|ka
 }
 
 wl_mem() {
-  local ready="$BENCH_STATE/holder.ready" pid i ok=0 failed=0 pss0 rss0 pss1 rss1 procs
+  local ready="$BENCH_STATE/holder.ready" pid i ok=0 failed=0 anon0 pss0 rss0 anon1 pss1 rss1 procs
   [ "$T" = direct ] && return 0
   proxy_up "$T" "$P_ECHO" || { put mem fail; return; }
   # warm-up: 200 connections that echo once and close
   rm -f "$ready"; timeout 120 python3 "$TOOL" hold 127.0.0.1 "$DEST" 200 "$ready" 0 >/dev/null 2>&1
   sleep 1
-  read -r pss0 rss0 procs < <(python3 "$TOOL" mem "$MPID")
+  read -r anon0 pss0 rss0 procs < <(python3 "$TOOL" mem "$MPID")
   rm -f "$ready"
   pid=$(spawn holder "$LOAD_CPU" "$RUN_DIR/raw/$T-holder.log" python3 "$TOOL" hold 127.0.0.1 "$DEST" "$CONNS" "$ready" 900)
   for ((i = 0; i < 1200 + CONNS / 5; i++)); do   # bounded: 2 min + 1 s per 500 connections
@@ -223,12 +225,12 @@ wl_mem() {
     sleep 0.1
   done
   sleep 2   # let the proxy settle (lazy allocations, GC)
-  read -r pss1 rss1 procs < <(python3 "$TOOL" mem "$MPID")
+  read -r anon1 pss1 rss1 procs < <(python3 "$TOOL" mem "$MPID")
   [ -f "$ready" ] && read -r ok failed <"$ready"
   reap holder
-  echo "held $ok (failed $failed) of $CONNS; PSS kB $pss0 -> $pss1; RSS kB $rss0 -> $rss1; processes $procs" \
-    >"$RUN_DIR/raw/$T-mem.txt"
-  if [ "$ok" -gt 0 ]; then put mem "$(( (pss1 - pss0) * 1024 / ok ))"; else put mem fail; fi
+  echo "held $ok (failed $failed) of $CONNS; anonymous+shmem PSS kB $anon0 -> $anon1; PSS kB $pss0 -> $pss1;" \
+    "RSS kB $rss0 -> $rss1; processes $procs" >"$RUN_DIR/raw/$T-mem.txt"
+  if [ "$ok" -gt 0 ]; then put mem "$(( (anon1 - anon0) * 1024 / ok ))"; else put mem fail; fi
   [ "$failed" = 0 ] || put mem_errors "$failed of $CONNS idle connections failed"
   proxy_down
 }

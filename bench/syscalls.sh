@@ -45,7 +45,7 @@ read -r EPHEMERAL_LOW _ </proc/sys/net/ipv4/ip_local_port_range
 OUT=${OUT:-${TMPDIR:-/tmp}/fproxy-syscalls-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(realpath "$OUT")
-export BENCH_STATE="$OUT/state" PROXY_CPU LOAD_CPU
+export BENCH_STATE="$OUT/state" PROXY_CPU LOAD_CPU BENCH_LIFETIME=3600
 mkdir -p "$BENCH_STATE"
 
 need_packages strace:strace python3:python3 taskset:util-linux ss:iproute2 pgrep:procps git:git
@@ -69,7 +69,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'note interrupted; exit 130' INT TERM
 
-pid=$(spawn backend-echo "$LOAD_CPU" "$BENCH_STATE/backend-echo.log" python3 "$TOOL" echo "$P_ECHO" 86400)
+pid=$(spawn backend-echo "$LOAD_CPU" "$BENCH_STATE/backend-echo.log" python3 "$TOOL" echo "$P_ECHO" "$BENCH_LIFETIME")
 await_listen "$P_ECHO" "$pid" || die "echo backend did not start"
 
 # traced PID STRACE_PID -> true once every thread of PID has STRACE_PID as its tracer
@@ -82,12 +82,16 @@ traced() {
   return 0
 }
 
+for p in $PROXIES; do   # builds first, so none runs next to a measurement
+  a=$(adapter_path "$p")
+  [ -x "$a" ] || die "no executable adapter $a"
+  "$a" prepare || die "$(basename "$a" .sh): prepare failed"
+done
+
 NAMES=()
 versions=""
 for p in $PROXIES; do
   a=$(adapter_path "$p"); n=$(basename "$a" .sh)
-  [ -x "$a" ] || die "no executable adapter $a"
-  "$a" prepare || die "$n: prepare failed"
   note "$n: start, $WARMUP warm-up connections"
   CUR=$a
   mpid=$("$a" start "$P_PROXY" "127.0.0.1:$P_ECHO" | tail -n1)

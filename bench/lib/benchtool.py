@@ -10,7 +10,7 @@
                                     echo, close; prints "OK FAILED"; writes "START END" (epoch s)
                                     to the file WINDOW when given
   cpu PID                           CPU seconds (utime+stime) of PID and its descendants
-  mem PID                           "PSS_KB RSS_KB PROCS" summed over PID and its descendants
+  mem PID                           "ANON_PSS_KB PSS_KB RSS_KB PROCS" over PID and its descendants
   cores CPU...                      "BUSY TOTAL" jiffies of each CPU from /proc/stat
   iperf FILE                        from iperf3 -J output: "GBPS BYTES" (GBPS excludes omitted
                                     seconds; BYTES counts every interval, omitted ones included)
@@ -158,19 +158,26 @@ def cpu(pid):
 
 
 def mem(pid):
-    pss = rss = procs = 0
+    """PSS of anonymous + shmem pages, total PSS, RSS (kB), processes: over PID's tree.
+    The first leaves out file-backed pages (binary, libraries), whose PSS moves whenever some
+    other process on the machine maps or unmaps the same library; where the kernel has no
+    Pss_Anon (before 5.7) it is the total PSS."""
+    got = {"Pss": 0, "Pss_Anon": 0, "Pss_Shmem": 0, "Rss": 0}
+    has_anon = False
+    procs = 0
     for p in descendants(pid):
         try:
             with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-                    elif line.startswith("Rss:"):
-                        rss += int(line.split()[1])
+                    key = line.split(":", 1)[0]
+                    if key in got:
+                        got[key] += int(line.split()[1])
+                        has_anon = has_anon or key == "Pss_Anon"
             procs += 1
         except OSError:
             pass
-    print(pss, rss, procs)
+    working = got["Pss_Anon"] + got["Pss_Shmem"] if has_anon else got["Pss"]
+    print(working, got["Pss"], got["Rss"], procs)
 
 
 def cores(cpus):

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared bash helpers for bench/*.sh and bench/proxies/*.sh (sourced, not run).
 #
 # Process ownership: every long-running process a script starts goes through
@@ -49,21 +50,30 @@ start_time() {
   local s
   s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
   s=${s##*) }   # the command name may hold spaces or parentheses: cut after the last ") "
+  # shellcheck disable=SC2086 # split into fields on purpose
   set -- $s
   echo "${20}"
 }
 
 # spawn NAME CPU LOG CMD... -> run CMD pinned to CPU, in a session of its own
-# (so its children can be ended as one group), stdin from /dev/null, output to
-# LOG; record it and print its PID. Run it from a shell without job control:
-# then setsid and taskset both exec, and $! is CMD's own PID.
+# (so its children can be ended as one group), under `timeout $BENCH_LIFETIME`
+# (so it ends even if the script that started it was killed with SIGKILL),
+# stdin from /dev/null, output to LOG. Records the session leader (timeout) for
+# reap and prints CMD's own PID. Run it from a shell without job control: then
+# setsid and taskset exec, and $! is timeout's PID.
 spawn() {
-  local name=$1 cpu=$2 log=$3 pid; shift 3
+  local name=$1 cpu=$2 log=$3 pid child i; shift 3
   mkdir -p "$BENCH_STATE"
-  setsid taskset -c "$cpu" "$@" </dev/null >>"$log" 2>&1 &
+  setsid taskset -c "$cpu" timeout -k 5 "${BENCH_LIFETIME:-21600}" "$@" </dev/null >>"$log" 2>&1 &
   pid=$!
   echo "$pid $(start_time "$pid")" >"$BENCH_STATE/$name.pid"
-  echo "$pid"
+  for ((i = 0; i < 100; i++)); do
+    child=$(pgrep -P "$pid" | head -n1)
+    [ -n "$child" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  echo "${child:-$pid}"
 }
 
 # owned NAME -> print the recorded PID if that process is still the one we started

@@ -99,20 +99,25 @@ def report(runs, targets, ref, title_suffix, h="###"):
     out = []
     med = lambda t, k: fmt(median([num(r, t, k) for r in runs]))  # noqa: E731
 
-    out.append(f"{h} CPU per unit of work and idle memory{title_suffix} (lower is better)\n")
-    out.append(table(["figure"] + proxies, [[lbl] + [med(t, k) for t in proxies] for k, lbl, _ in COST]))
-    out.append(f"\n{h} Throughput and latency{title_suffix}\n")
-    out.append(table(["figure"] + targets, [[lbl] + [med(t, k) for t in targets] for k, lbl, _ in SPEED]))
+    def section(title, head, rows, keep=1):  # a table without measured rows is left out
+        text = table(head, rows, keep)
+        if text.count("\n") > 1:
+            out.append(f"{chr(10) if out else ''}{h} {title}\n")
+            out.append(text)
+
+    section(f"CPU per unit of work and idle memory{title_suffix} (lower is better)",
+            ["figure"] + proxies, [[lbl] + [med(t, k) for t in proxies] for k, lbl, _ in COST])
+    section(f"Throughput and latency{title_suffix}",
+            ["figure"] + targets, [[lbl] + [med(t, k) for t in targets] for k, lbl, _ in SPEED])
     if others:
         what = "median of the per-run ratios [min–max]" if n > 1 else "value / " + ref
-        out.append(f"\n{h} Ratio vs {ref} ({what}; below 1 is better where lower is better)\n")
         rows = []
         for k, lbl, better in FIGURES:
             cells = [spread([ratio(r, t, ref, k) for r in runs]) if n > 1
                      else fmt(ratio(runs[0], t, ref, k)) for t in others]
             rows.append([lbl, better] + cells)
-        out.append(table(["figure", "better"] + others, rows, keep=2))
-    out.append(f"\n{h} Proxy process CPU % during each workload (proxy core busy % / load core busy %){title_suffix}\n")
+        section(f"Ratio vs {ref} ({what}; below 1 is better where lower is better)",
+                ["figure", "better"] + others, rows, keep=2)
     rows, crowded = [], []
     for w, lbl in WORKLOADS:
         cells = []
@@ -126,7 +131,8 @@ def report(runs, targets, ref, title_suffix, h="###"):
             if pct is not None and pairs and float(core.split("/")[0]) - pct > 20:
                 crowded.append(f"{t} {lbl}")
         rows.append([lbl] + cells)
-    out.append(table(["workload"] + targets, rows))
+    section(f"Proxy process CPU % during each workload (proxy core busy % / load core busy %){title_suffix}",
+            ["workload"] + targets, rows)
     if crowded:
         out.append("\nThe proxy's core was busy for more than 20 points above the proxy's own CPU time during: "
                    + ", ".join(crowded) + ". Either other processes ran on that core (then rates there "

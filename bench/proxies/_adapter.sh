@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the proxy adapters in this directory; not an adapter itself.
 #
 # Adapter contract (compare.sh and syscalls.sh rely on nothing else):
