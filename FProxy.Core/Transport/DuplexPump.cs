@@ -31,7 +31,8 @@ internal sealed class DuplexPump
     {
     }
 
-    public bool IsAborted => Volatile.Read(ref _end) >= 0;
+    /// <summary>Ended otherwise than by a FIN each way (reset, abort, idle close): nothing more is sent.</summary>
+    public bool IsAborted => Volatile.Read(ref _end) > (int)PumpEnd.Closed;
 
     /// <summary>
     /// Pipe settings for the data path. Inline schedulers: a flush runs the sender in the same
@@ -56,8 +57,9 @@ internal sealed class DuplexPump
 
     /// <summary>
     /// Runs until the connection is over. Closes (or resets) both sockets before it returns.
-    /// Bytes are counted on <paramref name="counter"/> as they move; <paramref name="time"/>
-    /// stamps <see cref="LastActivity"/>.
+    /// Bytes are counted, on <paramref name="counter"/> and in the result, once they are sent on
+    /// (handed to the kernel), so bytes received and never forwarded do not count;
+    /// <paramref name="time"/> stamps <see cref="LastActivity"/>.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<PumpResult> RunAsync(Socket client, Socket target, Balancing.TargetState? counter = null, TimeProvider? time = null)
@@ -78,11 +80,6 @@ internal sealed class DuplexPump
         }
 
         _sendsDone = 0;
-        if (counter is not null && _upstream.Bytes > 0)
-        {
-            counter.AddBytes(toTarget: true, _upstream.Bytes); // Peeked before the target was known.
-        }
-
         _upstream.Start(client, target);
         _downstream.Start(target, client);
 
@@ -95,14 +92,14 @@ internal sealed class DuplexPump
         await down.ConfigureAwait(false);
         await downSend.ConfigureAwait(false);
 
-        var end = IsAborted ? (PumpEnd)_end : PumpEnd.Closed;
+        var end = (PumpEnd)Math.Max(Volatile.Read(ref _end), (int)PumpEnd.Closed);
         if (end is PumpEnd.Closed or PumpEnd.IdleTimeout)
         {
             client.Dispose();
             target.Dispose();
         }
 
-        var result = new PumpResult(_upstream.Bytes, _downstream.Bytes, end);
+        var result = new PumpResult(_upstream.Sent, _downstream.Sent, end);
         _client = null;
         _target = null;
         return result;
@@ -172,7 +169,19 @@ internal sealed class DuplexPump
     public Exception? Failure { get; private set; }
 
     /// <summary>A direction forwarded its FIN's data; returns how many directions have.</summary>
-    internal int OnSendDone() => Interlocked.Increment(ref _sendsDone);
+    internal int OnSendDone()
+    {
+        var done = Interlocked.Increment(ref _sendsDone);
+        if (done == 2)
+        {
+            // Both directions ended gracefully: the connection is over, and an abort that comes
+            // before RunAsync has closed the sockets (a drain deadline, shutdown) must not turn
+            // the FINs into resets.
+            Interlocked.CompareExchange(ref _end, (int)PumpEnd.Closed, -1);
+        }
+
+        return done;
+    }
 
     /// <summary>A send loop is left with bytes it will not send, because the connection already ended.</summary>
     internal void OnUnsent() => End(PumpEnd.Aborted);

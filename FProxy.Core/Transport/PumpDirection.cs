@@ -32,11 +32,11 @@ internal sealed class PumpDirection
         _pipe = new Pipe(options);
     }
 
-    /// <summary>Bytes received into the pipe.</summary>
-    public long Bytes => Volatile.Read(ref _received);
+    /// <summary>Bytes sent on: handed to the kernel for the other socket.</summary>
+    public long Sent => Volatile.Read(ref _sent);
 
     /// <summary>Some of what was received has not been handed to the kernel yet (it is in the pipe, or in a send still pending).</summary>
-    public bool HasUnsent => Bytes != Volatile.Read(ref _sent);
+    public bool HasUnsent => Volatile.Read(ref _received) != Sent;
 
     /// <summary>
     /// For the idle sweep: whether a send is pending and its reader took bytes since the sweep
@@ -180,7 +180,6 @@ internal sealed class PumpDirection
                 mayHaveMore = result.BytesTransferred == memory.Length;
                 Volatile.Write(ref _received, _received + result.BytesTransferred);
                 _owner.Touch();
-                _owner.Counter?.AddBytes(_fromClient, result.BytesTransferred);
                 writer.Advance(result.BytesTransferred);
                 var flush = await writer.FlushAsync().ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
@@ -230,7 +229,10 @@ internal sealed class PumpDirection
                     var sent = await sending.ConfigureAwait(false);
                     Volatile.Write(ref _sendPending, 0);
                     SocketOperation.Return(send);
+                    // Counted once sent, not once received: what an abort leaves in the pipe never
+                    // reached the other side and must not show in the result, metrics or access log.
                     Volatile.Write(ref _sent, _sent + sent.BytesTransferred);
+                    _owner.Counter?.AddBytes(_fromClient, sent.BytesTransferred);
                     _owner.Touch();
                     if (!sent.Succeeded)
                     {

@@ -106,6 +106,50 @@ public sealed class DuplexPumpTests
     }
 
     [Test]
+    public async Task Abort_AfterBothDirectionsEndedWithAFin_ResetsNothing(CancellationToken ct)
+    {
+        // The send loops resume through this scheduler: when the last one has passed its FIN on
+        // and returned, and before RunAsync closes the sockets, a drain deadline strikes.
+        var scheduler = new ThenScheduler();
+        var inline = DuplexPump.CreatePipeOptions(_pool);
+        var pump = new DuplexPump(new System.IO.Pipelines.PipeOptions(
+            inline.Pool, scheduler, inline.WriterScheduler, inline.PauseWriterThreshold, inline.ResumeWriterThreshold,
+            inline.MinimumSegmentSize, inline.UseSynchronizationContext));
+        var run = pump.RunAsync(_proxyClientSide, _proxyTargetSide).AsTask();
+        _target.Shutdown(SocketShutdown.Send);
+        Assert.That(await Sockets.ReadEndAsync(_client, ct), Is.EqualTo(SocketError.Success), "the target's FIN passed on");
+
+        var aborts = 0;
+        scheduler.Then = () =>
+        {
+            aborts++;
+            pump.Abort();
+        };
+        _client.Shutdown(SocketShutdown.Send);
+
+        Assert.That(await Sockets.ReadEndAsync(_target, ct), Is.EqualTo(SocketError.Success), "the client's FIN, not a reset");
+        Assert.That((await run).End, Is.EqualTo(PumpEnd.Closed));
+        Assert.That(aborts, Is.EqualTo(1), "the abort came, once the last send loop had run");
+    }
+
+    [Test]
+    public async Task RunAsync_TargetResetBeforeTheClientsBytesWentOut_CountsNoneOfThem(CancellationToken ct)
+    {
+        await _client.SendAsync(new byte[1000], SocketFlags.None, ct);
+        _target.LingerState = new LingerOption(true, 0);
+        _target.Close();
+        await Wait.UntilAsync(() => _proxyTargetSide.Poll(0, SelectMode.SelectRead), TimeSpan.FromSeconds(10), "the target's reset to arrive");
+        var counter = new FProxy.Balancing.TargetState(new FProxy.Configuration.TargetConfig("127.0.0.1", 1));
+
+        // The pump receives the client's 1000 bytes at once, then fails to send them.
+        var result = await _pump.RunAsync(_proxyClientSide, _proxyTargetSide, counter);
+
+        Assert.That(result.End, Is.EqualTo(PumpEnd.TargetReset));
+        Assert.That(result.ClientToTarget, Is.Zero, "received, never sent: not counted");
+        Assert.That(counter.BytesClientToTarget, Is.Zero);
+    }
+
+    [Test]
     public async Task RunAsync_64MiBEachWay_ArrivesIntactAndReturnsEveryBuffer(CancellationToken ct)
     {
         const int size = 64 * 1024 * 1024;
@@ -214,6 +258,18 @@ public sealed class DuplexPumpTests
             catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
             {
             }
+        }
+    }
+
+    /// <summary>Runs each continuation inline, then <see cref="Then"/>.</summary>
+    private sealed class ThenScheduler : System.IO.Pipelines.PipeScheduler
+    {
+        public Action? Then { get; set; }
+
+        public override void Schedule(Action<object?> action, object? state)
+        {
+            action(state);
+            Then?.Invoke();
         }
     }
 
