@@ -229,6 +229,7 @@ internal sealed class PumpDirection
                     var sent = await sending.ConfigureAwait(false);
                     Volatile.Write(ref _sendPending, 0);
                     SocketOperation.Return(send);
+
                     // Counted once sent, not once received: what an abort leaves in the pipe never
                     // reached the other side and must not show in the result, metrics or access log.
                     Volatile.Write(ref _sent, _sent + sent.BytesTransferred);

@@ -119,6 +119,9 @@ public sealed class DuplexPumpTests
         _target.Shutdown(SocketShutdown.Send);
         Assert.That(await Sockets.ReadEndAsync(_client, ct), Is.EqualTo(SocketError.Success), "the target's FIN passed on");
 
+        // That FIN went out from the first continuation through the scheduler (no byte moved
+        // before): only once it has returned is the next one the other direction's last.
+        await Wait.UntilAsync(() => scheduler.Ran == 1, TimeSpan.FromSeconds(10), "the finished direction's send loop to return");
         var aborts = 0;
         scheduler.Then = () =>
         {
@@ -261,15 +264,20 @@ public sealed class DuplexPumpTests
         }
     }
 
-    /// <summary>Runs each continuation inline, then <see cref="Then"/>.</summary>
+    /// <summary>Runs each continuation inline, then <see cref="Then"/>; counts those done.</summary>
     private sealed class ThenScheduler : System.IO.Pipelines.PipeScheduler
     {
+        private int _ran;
+
         public Action? Then { get; set; }
+
+        public int Ran => Volatile.Read(ref _ran);
 
         public override void Schedule(Action<object?> action, object? state)
         {
             action(state);
             Then?.Invoke();
+            Interlocked.Increment(ref _ran);
         }
     }
 
