@@ -227,14 +227,17 @@ internal sealed class PumpDirection
                     }
 
                     var sent = await sending.ConfigureAwait(false);
-                    Volatile.Write(ref _sendPending, 0);
-                    SocketOperation.Return(send);
 
                     // Counted once sent, not once received: what an abort leaves in the pipe never
                     // reached the other side and must not show in the result, metrics or access log.
                     Volatile.Write(ref _sent, _sent + sent.BytesTransferred);
-                    _owner.Counter?.AddBytes(_fromClient, sent.BytesTransferred);
+
+                    // Stamped before the flag clears: the sweep, which reads the flag first, sees
+                    // a send still pending or this stamp, never a stale stamp and no send.
                     _owner.Touch();
+                    Volatile.Write(ref _sendPending, 0);
+                    SocketOperation.Return(send);
+                    _owner.Counter?.AddBytes(_fromClient, sent.BytesTransferred);
                     if (!sent.Succeeded)
                     {
                         reader.AdvanceTo(buffer.End);
