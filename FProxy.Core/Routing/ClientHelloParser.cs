@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using CommunityToolkit.HighPerformance.Buffers;
 
 namespace FProxy.Routing;
 
@@ -13,8 +14,9 @@ namespace FProxy.Routing;
 /// Every length is checked against the length that encloses it as soon as it is read, so a
 /// malformed hello is rejected before its bytes arrive, and a non-TLS first byte is rejected alone.
 /// The whole ClientHello is walked (not just up to server_name) so that a truncated or corrupt
-/// tail never yields <see cref="SniParseResult.Found"/>. Allocates only the returned string; never
-/// throws. It deliberately does not look at ECH, ALPN or anything past the ClientHello.
+/// tail never yields <see cref="SniParseResult.Found"/>. Never throws, and allocates nothing once a
+/// name has been seen: names come from a bounded <see cref="StringPool"/>, since clients of one
+/// service send the same few names on every connection. It deliberately does not look at ECH, ALPN or anything past the ClientHello.
 /// </remarks>
 internal static class ClientHelloParser
 {
@@ -43,7 +45,7 @@ internal static class ClientHelloParser
         var result = Parse(ref reader, name, out var nameLength);
         if (result == SniParseResult.Found)
         {
-            serverName = Encoding.ASCII.GetString(name[..nameLength]);
+            serverName = StringPool.Shared.GetOrAdd(name[..nameLength], Encoding.ASCII);
         }
 
         return result;
