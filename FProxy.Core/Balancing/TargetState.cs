@@ -28,6 +28,7 @@ public sealed class TargetState
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
         _weight = config.Weight;
+        Literal = config.EndPoint is { } endPoint ? [endPoint.Address] : null;
         Health = new TargetHealth(this, time, passive);
     }
 
@@ -41,6 +42,10 @@ public sealed class TargetState
             Volatile.Write(ref _config, value);
         }
     }
+
+    /// <summary>The address of a target named by an IP literal, as the transport takes it; null for a host name.</summary>
+    /// <remarks>Made once: a target's key (its host and port) never changes, only its weight.</remarks>
+    internal System.Net.IPAddress[]? Literal { get; }
 
     /// <summary>The target's weight, 1 or more.</summary>
     /// <remarks>A field of its own: LeastConnections reads it for every target on every pick.</remarks>

@@ -45,7 +45,7 @@ public sealed partial class ProxyDaemon
         PortListener listener;
         try
         {
-            listener = PortListener.Bind(slot.Port, slot.Route, _handler, _time, _logger);
+            listener = PortListener.Bind(slot.Port, slot.Route, _handler, _transport, _time, _logger);
         }
         catch (SocketException e)
         {

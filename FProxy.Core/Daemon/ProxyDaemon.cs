@@ -4,6 +4,8 @@ using FProxy.Diagnostics;
 using FProxy.Dns;
 using FProxy.Health;
 using FProxy.Transport;
+using FProxy.Transport.Linux;
+using FProxy.Transport.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,6 +25,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConnectionHandler _handler;
+    private readonly ITransport _transport;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<int, PortSlot> _slots = [];
     private readonly Lock _sync = new(); // Guards _slots, _drains and _draining against readers off the gate.
@@ -75,13 +78,28 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
         _connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"), _metrics);
         _handler = new ConnectionHandler(
             _connector,
-            memoryPool ?? PinnedBlockMemoryPool.Shared,
             loggerFactory.CreateLogger("FProxy.Connections"),
             time: _time,
             metrics: _metrics,
             accessLogger: loggerFactory.CreateLogger(AccessLog.Category),
             accessLogAll: options.AccessLogAll);
+        _transport = CreateTransport(options, _time, memoryPool ?? PinnedBlockMemoryPool.Shared, _handler.Budget, loggerFactory.CreateLogger("FProxy.Transport"));
         _idleSweep = _time.CreateTimer(static s => ((ProxyDaemon)s!).CloseIdleConnections(), this, IdleSweepInterval, IdleSweepInterval);
+    }
+
+    private static ITransport CreateTransport(ProxyDaemonOptions options, TimeProvider time, MemoryPool<byte> blocks, ConnectionBudget budget, ILogger logger)
+    {
+        if (options.Transport == ProxyTransport.Sockets || (options.Transport == ProxyTransport.Auto && !EpollTransport.IsSupported))
+        {
+            return new SocketTransport(time, blocks);
+        }
+
+        // Splice pipes take descriptors from the connection budget, at most an eighth of it, so
+        // bulk streams can never crowd out new connections by more than that.
+        var pipes = options.Splice ? Math.Max(1, budget.Max / 8) : 0;
+        var transport = new EpollTransport(options.IoThreads, time, blocks, new PipeAllowance(budget, pipes), logger);
+        EpollLog.Started(logger, options.IoThreads, options.Splice ? "on" : "off", pipes);
+        return transport;
     }
 
     private static AddressTable CreateAddressTable(ProxyDaemonOptions options, ILoggerFactory? loggerFactory, TimeProvider? timeProvider)
@@ -226,6 +244,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         await _idleSweep.DisposeAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
         _events.Complete();
         _metrics.Dispose();
         if (_resolver is IAsyncDisposable disposable)
@@ -235,6 +254,9 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
 
         _gate.Dispose();
     }
+
+    /// <summary>The transport carrying this daemon's connections.</summary>
+    internal ITransport Transport => _transport;
 
     /// <summary>The listener of <paramref name="port"/>, for tests and diagnostics.</summary>
     internal PortListener? GetListener(int port)

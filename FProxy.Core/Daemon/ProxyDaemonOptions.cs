@@ -23,6 +23,24 @@ public sealed class ProxyDaemonOptions
     /// <summary>Creates the "FProxy" meter (the host passes its DI factory); null: a meter of the daemon's own.</summary>
     public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>
+    /// The transport: <see cref="ProxyTransport.Auto"/> (the default) picks epoll on Linux (x64,
+    /// arm64) and the runtime's sockets elsewhere.
+    /// </summary>
+    public ProxyTransport Transport { get; set; } = ProxyTransport.Auto;
+
+    /// <summary>
+    /// Event loops (threads) of the epoll transport; each serves the connections it accepted, from
+    /// accept to close. Default: one per processor the process may run on.
+    /// </summary>
+    public int IoThreads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Whether the epoll transport moves bulk streams with splice(2) through kernel pipes instead
+    /// of copying them through user space. Default true.
+    /// </summary>
+    public bool Splice { get; set; } = true;
+
     /// <summary>Strategies config may name, the built-ins and any added (see docs/extending.md).</summary>
     public StrategyRegistry Strategies { get; set; } = new();
 
@@ -39,6 +57,21 @@ public sealed class ProxyDaemonOptions
         Dns.Validate();
         ArgumentNullException.ThrowIfNull(Strategies, nameof(Strategies));
         ArgumentNullException.ThrowIfNull(Probes, nameof(Probes));
+        if (!Enum.IsDefined(Transport))
+        {
+            throw new ArgumentException($"{nameof(Transport)} {Transport} is not a transport.", nameof(Transport));
+        }
+
+        if (Transport == ProxyTransport.Epoll && !FProxy.Transport.Linux.EpollTransport.IsSupported)
+        {
+            throw new ArgumentException($"{nameof(Transport)} {Transport} needs Linux on x64 or arm64; use {ProxyTransport.Sockets} or {ProxyTransport.Auto}.", nameof(Transport));
+        }
+
+        if (IoThreads is < 1 or > 1024)
+        {
+            throw new ArgumentException($"{nameof(IoThreads)} must be 1 to 1024 (it is {IoThreads}).", nameof(IoThreads));
+        }
+
         if (InitialBindRetryDelay <= TimeSpan.Zero)
         {
             throw new ArgumentException($"{nameof(InitialBindRetryDelay)} must be positive.", nameof(InitialBindRetryDelay));

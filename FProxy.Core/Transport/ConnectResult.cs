@@ -1,15 +1,14 @@
-using System.Net.Sockets;
 using FProxy.Balancing;
 
 namespace FProxy.Transport;
 
 /// <summary>
-/// The connector's outcome: a connected socket and its target (counted in its
-/// <see cref="TargetState.ActiveConnections"/> until the caller calls Exit), or why none could be reached.
+/// The connector's outcome: the target the connection's target side is now connected to (counted
+/// in its <see cref="TargetState.ActiveConnections"/> until the caller calls Exit), or why none
+/// could be reached.
 /// </summary>
-/// <param name="Socket">The connected socket, or null.</param>
-/// <param name="Target">Its target.</param>
+/// <param name="Target">The target connected, or null.</param>
 /// <param name="Failure">Why no target could be reached, for logs.</param>
 /// <param name="Attempts">Targets tried.</param>
 /// <param name="Reason">The failure's metric reason (timeout, refused, no_target); null on success.</param>
-internal readonly record struct ConnectResult(Socket? Socket, TargetState? Target, string? Failure, int Attempts, string? Reason = null);
+internal readonly record struct ConnectResult(TargetState? Target, string? Failure, int Attempts, string? Reason = null);

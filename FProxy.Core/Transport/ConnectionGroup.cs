@@ -11,6 +11,7 @@ internal sealed class ConnectionGroup
 {
     private readonly CancellationTokenSource _abort;
     private readonly TimeProvider _time;
+    private readonly ITransport _transport;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _active;
     private int _draining;
@@ -18,12 +19,17 @@ internal sealed class ConnectionGroup
 
     private readonly HashSet<DuplexPump>? _pumps;
 
-    public ConnectionGroup(AppRoute route, TimeProvider time, object portTag)
+    public ConnectionGroup(AppRoute route, TimeProvider time, object portTag, ITransport transport)
     {
         Route = route;
         PortTag = portTag;
         _time = time;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+
+        // One registration per group, not per connection: the transport finds the group's
+        // connections itself (the epoll loops walk theirs; socket connections listen to the token).
+        _abort.Token.UnsafeRegister(static s => ((ConnectionGroup)s!).AbortConnections(), this);
+        _transport = transport;
 
         // Only apps with an IdleTimeout pay for tracking their pumps (a set insert and removal per connection).
         _pumps = route.Config.IdleTimeout is null ? null : [];
@@ -128,6 +134,8 @@ internal sealed class ConnectionGroup
 
     /// <summary>Resets every connection of the group now.</summary>
     public void AbortAll() => _abort.Cancel();
+
+    private void AbortConnections() => _transport.AbortAll(this);
 
     private void CountReset() => Volatile.Write(ref _reset, Active);
 }

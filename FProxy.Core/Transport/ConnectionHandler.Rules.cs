@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using System.Net;
 using FProxy.Balancing;
 using FProxy.Daemon;
 
@@ -10,44 +8,29 @@ internal sealed partial class ConnectionHandler
 {
     /// <summary>
     /// First matching rule wins; address and port are checked before SNI, and the ClientHello is
-    /// read at most once, only when a rule that still matches needs it. The pump that peeked
-    /// keeps the bytes for the target.
+    /// read at most once, only when a rule that still matches needs it. The connection keeps the
+    /// peeked bytes for the target.
     /// </summary>
-    private async ValueTask<RuleChoice> ApplyRulesAsync(AppRoute route, Socket client, IPEndPoint? clientEndPoint, int port, CancellationToken abort)
+    private static async ValueTask<RuleChoice> ApplyRulesAsync(AppRoute route, TransportConnection connection, int port)
     {
-        DuplexPump? pump = null;
+        var peeked = false;
         string? serverName = null;
         foreach (var rule in route.Rules)
         {
-            if (!rule.MatchesConnection(clientEndPoint?.Address, port))
+            if (!rule.MatchesConnection(connection.ClientEndPoint?.Address, port))
             {
                 continue;
             }
 
             if (rule.NeedsServerName)
             {
-                if (pump is null)
+                if (!peeked)
                 {
-                    pump = _pumps.Get();
-                    using var deadline = new CancellationTokenSource(route.Config.SniTimeout, _time);
-                    using var onAbort = abort.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-                    string? name;
-                    bool failed;
-                    try
-                    {
-                        (name, failed) = await pump.PeekServerNameAsync(client, deadline.Token, abort).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        // Whatever it was (the socket disposed under it, a bug), the pump never
-                        // reaches HandleAsync: back to the pool now, which frees the peeked blocks.
-                        _pumps.Return(pump);
-                        throw;
-                    }
-
+                    peeked = true;
+                    var (name, failed) = await connection.PeekServerNameAsync(route.Config.SniTimeout).ConfigureAwait(false);
                     if (failed)
                     {
-                        return new RuleChoice(null, null, pump);
+                        return new RuleChoice(null, null);
                     }
 
                     serverName = name;
@@ -59,11 +42,11 @@ internal sealed partial class ConnectionHandler
                 }
             }
 
-            return new RuleChoice(rule.Pool, serverName, pump);
+            return new RuleChoice(rule.Pool, serverName);
         }
 
-        return new RuleChoice(route.DefaultPool, serverName, pump);
+        return new RuleChoice(route.DefaultPool, serverName);
     }
 
-    private readonly record struct RuleChoice(TargetPool? Pool, string? ServerName, DuplexPump? Pump);
+    private readonly record struct RuleChoice(TargetPool? Pool, string? ServerName);
 }

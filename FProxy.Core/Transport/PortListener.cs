@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace FProxy.Transport;
 
 /// <summary>
-/// One listening socket (SO_REUSEADDR + SO_REUSEPORT) and its accept loop. New connections take
+/// One listening socket (SO_REUSEADDR + SO_REUSEPORT) and its accept loops, one per I/O thread of
+/// the transport (the socket is bound here, with the runtime's Socket, whatever the transport). New connections take
 /// the route current at accept time, read through one volatile reference, so a reload that only
 /// changes targets or settings swaps the route without rebinding.
 /// </summary>
@@ -17,27 +18,36 @@ internal sealed class PortListener
 
     private readonly Socket _socket;
     private readonly ConnectionHandler _handler;
+    private readonly ITransport _transport;
+    private readonly StarvationLog _starvation;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly List<ConnectionGroup> _groups = [];
     private readonly CancellationTokenSource _closing = new();
     private ConnectionGroup _current;
-    private Task _acceptLoop = Task.CompletedTask;
+    private IAcceptor[] _acceptors = [];
+    private Task _acceptLoops = Task.CompletedTask;
     private int _closed;
+    private int _failed;
 
-    private PortListener(Socket socket, int port, AppRoute route, ConnectionHandler handler, TimeProvider time, ILogger logger)
+    private PortListener(Socket socket, int port, AppRoute route, ConnectionHandler handler, ITransport transport, TimeProvider time, ILogger logger)
     {
         _socket = socket;
         Port = port;
         _handler = handler;
+        _transport = transport;
         _time = time;
         _logger = logger;
-        _current = new ConnectionGroup(route, time, port);
+        _starvation = new StarvationLog(time);
+        _current = new ConnectionGroup(route, time, port, transport);
         _groups.Add(_current);
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
     public int Port { get; }
+
+    /// <summary>Accept loops running (one per I/O thread); each holds a budget share while it waits for a client.</summary>
+    internal int AcceptLoops => _acceptors.Length;
 
     /// <summary>
     /// Told when the accept loop ends without <see cref="Close"/> (the socket was closed from
@@ -93,7 +103,7 @@ internal sealed class PortListener
     /// where the OS has no IPv6) and Backlog decide the socket.
     /// </summary>
     /// <exception cref="SocketException">The port cannot be bound (taken, address not local...).</exception>
-    public static PortListener Bind(int port, AppRoute route, ConnectionHandler handler, TimeProvider time, ILogger logger)
+    public static PortListener Bind(int port, AppRoute route, ConnectionHandler handler, ITransport transport, TimeProvider time, ILogger logger)
     {
         var config = route.Config;
         var socket = config.Bind is { } address ? Open(address, port, config.Backlog) : OpenDefault(port, config.Backlog);
@@ -107,13 +117,14 @@ internal sealed class PortListener
             throw;
         }
 
-        return new PortListener(socket, port, route, handler, time, logger);
+        return new PortListener(socket, port, route, handler, transport, time, logger);
     }
 
     public void Start()
     {
         DescriptorReserve.Fill();
-        _acceptLoop = AcceptLoopAsync();
+        _acceptors = _transport.CreateAcceptors(_socket);
+        _acceptLoops = Task.WhenAll(_acceptors.Select(AcceptLoopAsync));
     }
 
     /// <summary>New connections use <paramref name="route"/>; open ones keep theirs.</summary>
@@ -134,7 +145,7 @@ internal sealed class PortListener
             }
         }
 
-        var group = new ConnectionGroup(route, _time, _current.PortTag);
+        var group = new ConnectionGroup(route, _time, _current.PortTag, _transport);
         lock (_groups)
         {
             // Groups with no connection left have nothing to drain: forget them.
@@ -156,7 +167,7 @@ internal sealed class PortListener
     public async Task<int> CloseAndDrainAsync()
     {
         Close();
-        await _acceptLoop.ConfigureAwait(false);
+        await _acceptLoops.ConfigureAwait(false);
         ConnectionGroup[] groups;
         lock (_groups)
         {
@@ -172,8 +183,30 @@ internal sealed class PortListener
     {
         if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
-            _socket.Dispose();
             _closing.Cancel(); // Wakes an accept loop that is backing off.
+
+            // Stop listening now (new clients are refused), even when the socket itself can only
+            // be closed once the acceptors have let go of it below.
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Not listening any more (shut down or closed from outside): closing it is all that is left.
+            }
+
+            var released = _acceptors.Length == 0 ? Task.CompletedTask : Task.WhenAll(_acceptors.Select(static a => a.CloseAsync()));
+            if (released.IsCompleted)
+            {
+                _socket.Dispose();
+            }
+            else
+            {
+                // An epoll acceptor lets go of the socket on its loop, and this may be that loop's
+                // thread (supervision runs where the accept failed): close it once they all have.
+                _ = released.ContinueWith(static (_, s) => ((Socket)s!).Dispose(), _socket, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
         }
     }
 
@@ -217,14 +250,14 @@ internal sealed class PortListener
         }
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task AcceptLoopAsync(IAcceptor acceptor)
     {
         // Let Start() return before the first accept completes inline.
         await Task.Yield();
         string? failure;
         try
         {
-            failure = await AcceptUntilClosedAsync().ConfigureAwait(false);
+            failure = await AcceptUntilClosedAsync(acceptor).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Whatever ends the loop is reported, so the port is rebound rather than silently lost.
         catch (Exception e)
@@ -233,18 +266,18 @@ internal sealed class PortListener
             failure = $"accept loop failed: {e.GetType().Name}: {e.Message}";
         }
 
-        if (failure is not null && Volatile.Read(ref _closed) == 0)
+        // Reported once, by the first loop to fail: the daemon then closes the listener, which ends the others.
+        if (failure is not null && Volatile.Read(ref _closed) == 0 && Interlocked.Exchange(ref _failed, 1) == 0)
         {
             Failed?.Invoke(this, failure);
         }
     }
 
     /// <summary>Accepts until closed; returns why it stopped when that was not <see cref="Close"/>.</summary>
-    private async Task<string?> AcceptUntilClosedAsync()
+    private async Task<string?> AcceptUntilClosedAsync(IAcceptor acceptor)
     {
-        using var accept = new SocketOperation();
         var budget = _handler.Budget;
-        var starvation = new StarvationLog(_time);
+        var starvation = _starvation;
         var backoff = MinAcceptBackoff;
         while (Volatile.Read(ref _closed) == 0)
         {
@@ -277,11 +310,9 @@ internal sealed class PortListener
                 continue;
             }
 
-            var result = await accept.AcceptAsync(_socket).ConfigureAwait(false);
-            if (result.Succeeded)
+            var result = await acceptor.AcceptAsync().ConfigureAwait(false);
+            if (result.Connection is { } connection)
             {
-                var client = accept.AcceptSocket!;
-                accept.AcceptSocket = null;
                 if (starvation.Starved)
                 {
                     backoff = MinAcceptBackoff;
@@ -293,7 +324,7 @@ internal sealed class PortListener
 
                 var group = Volatile.Read(ref _current);
                 group.Enter();
-                _ = _handler.HandleAsync(client, Port, group);
+                _ = _handler.HandleAsync(connection, Port, group);
                 continue;
             }
 
@@ -330,11 +361,7 @@ internal sealed class PortListener
                     break;
             }
 
-            try
-            {
-                await Task.Delay(backoff, _time, _closing.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await acceptor.DelayAsync(backoff).ConfigureAwait(false))
             {
                 break;
             }

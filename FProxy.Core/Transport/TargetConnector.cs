@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Balancing;
@@ -19,35 +18,31 @@ namespace FProxy.Transport;
 internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider time, ILogger logger, ProxyMetrics? metrics = null)
 {
     /// <summary>
-    /// Connects to a target of <paramref name="pool"/>: its available targets from the strategy's
-    /// pick on, then its unavailable ones as a last resort. Each failure counts towards the
-    /// target's passive ejection; the target connected is counted active.
+    /// Connects <paramref name="connection"/>'s target side to a target of <paramref name="pool"/>:
+    /// its available targets from the strategy's pick on, then its unavailable ones as a last
+    /// resort. Each failure counts towards the target's passive ejection; the target connected is
+    /// counted active. Deadlines are timestamps the transport watches: no timer per connection.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ConnectResult> ConnectAsync(
-        AppRoute route, TargetPool pool, IPEndPoint? client, int port, string? serverName, CancellationToken abort)
+        AppRoute route, TargetPool pool, TransportConnection connection, int port, string? serverName)
     {
         var snapshot = pool.Current;
         var available = snapshot.Available;
         var count = snapshot.Count;
         var timeout = route.Config.ConnectTimeout;
-        var pick = snapshot.Strategy.Next(new StrategyContext(available, client, port, serverName));
+        var pick = snapshot.Strategy.Next(new StrategyContext(available, connection.ClientEndPoint, port, serverName));
 
         // A custom strategy's out-of-range answer still lands on a target.
         var first = (int)((uint)pick % (uint)available.Count);
         var startedAt = time.GetTimestamp();
-
-        // One timer per connection: the abort token (drain deadline) cancels it through a
-        // registration rather than a linked source, which would cost a second one.
-        using var deadline = new CancellationTokenSource(timeout, time);
-        using var onAbort = abort.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-        var token = deadline.Token;
+        var deadline = startedAt + Ticks(timeout);
         string? failure = null;
         var attempts = 0;
         var allRefused = true;
         var allTimedOut = true;
         var allReset = true;
-        for (var i = 0; i < count && !token.IsCancellationRequested; i++)
+        for (var i = 0; i < count && time.GetTimestamp() < deadline; i++)
         {
             var target = i < available.Count ? available[(first + i) % available.Count] : snapshot.Unavailable[i - available.Count];
             attempts++;
@@ -56,19 +51,15 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
             // target cannot spend the whole budget before the others are tried. The available
             // targets share it among themselves; unavailable ones get what they leave.
             var left = i < available.Count ? available.Count - i : count - i;
-            using var attempt = left == 1 ? null : CancellationTokenSource.CreateLinkedTokenSource(token);
-            if (attempt is not null)
-            {
-                var share = (timeout - time.GetElapsedTime(startedAt)) / left;
-                attempt.CancelAfter(share > TimeSpan.Zero ? share : TimeSpan.FromTicks(1));
-            }
+            var now = time.GetTimestamp();
+            var attemptDeadline = left == 1 ? deadline : now + Math.Max(1, (deadline - now) / left);
 
             target.Enter();
-            var attemptStarted = time.GetTimestamp();
-            (Socket? Socket, SocketError Error, string? Failure) result;
+            var attemptStarted = now;
+            (SocketError Error, string? Failure) result;
             try
             {
-                result = await ConnectOneAsync(target.Config, attempt?.Token ?? token).ConfigureAwait(false);
+                result = await ConnectTargetAsync(connection, target, attemptDeadline, route.Config.KeepAlive).ConfigureAwait(false);
             }
             catch
             {
@@ -76,11 +67,11 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
                 throw;
             }
 
-            if (result.Socket is { } socket)
+            if (result.Error == SocketError.Success)
             {
                 target.Health.ConnectSucceeded();
                 metrics?.Connected(route.Name, target.Config.Key, time.GetElapsedTime(attemptStarted));
-                return new ConnectResult(socket, target, null, attempts);
+                return new ConnectResult(target, null, attempts);
             }
 
             target.Exit();
@@ -88,7 +79,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
             allTimedOut &= result.Error == SocketError.TimedOut;
             allReset &= result.Error == SocketError.ConnectionReset;
             failure = result.Failure ?? Describe(result.Error, timeout);
-            if (abort.IsCancellationRequested)
+            if (connection.IsAborted)
             {
                 break; // Not the target's fault: the listener is draining.
             }
@@ -98,13 +89,14 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
         }
 
         var reason = ProxyMetrics.FailureReason.NoTarget;
-        if (abort.IsCancellationRequested)
+        var expired = time.GetTimestamp() >= deadline;
+        if (connection.IsAborted)
         {
             failure = "aborted (draining or shutting down)";
         }
-        else if (deadline.IsCancellationRequested || (allTimedOut && attempts > 0))
+        else if (expired || (allTimedOut && attempts > 0))
         {
-            failure = deadline.IsCancellationRequested ? Describe(SocketError.TimedOut, timeout) : failure;
+            failure = expired ? Describe(SocketError.TimedOut, timeout) : failure;
             reason = ProxyMetrics.FailureReason.Timeout;
         }
         else if (allRefused && attempts > 0)
@@ -116,8 +108,44 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
             reason = ProxyMetrics.FailureReason.Reset; // Accepted, then reset before the connect completed.
         }
 
-        return new ConnectResult(null, null, failure ?? "no target", attempts, reason);
+        return new ConnectResult(null, failure ?? "no target", attempts, reason);
     }
+
+    /// <summary>One target for the data path: its IP literal, or its addresses from the table.</summary>
+    private async ValueTask<(SocketError Error, string? Failure)> ConnectTargetAsync(
+        TransportConnection connection, TargetState target, long deadline, KeepAliveConfig keepAlive)
+    {
+        var config = target.Config;
+        if (target.Literal is { } literal)
+        {
+            return (await connection.ConnectAsync(literal, config.Port, deadline, keepAlive).ConfigureAwait(false), null);
+        }
+
+        var lookup = resolver.GetAsync(config.Host, CancellationToken.None);
+        var answer = lookup.IsCompleted ? lookup.Result : await WaitForLookupAsync(lookup, config.Host, deadline).ConfigureAwait(false);
+        if (answer.Error is not null || answer.Addresses.Length == 0)
+        {
+            return (SocketError.HostNotFound, answer.Error ?? $"\"{config.Host}\" has no address");
+        }
+
+        return (await connection.ConnectAsync(answer.Addresses, config.Port, deadline, keepAlive).ConfigureAwait(false), null);
+    }
+
+    /// <summary>A name not in the table yet (the first connections after a config names it): wait for it, within the deadline.</summary>
+    private async Task<DnsAnswer> WaitForLookupAsync(ValueTask<DnsAnswer> lookup, string host, long deadline)
+    {
+        try
+        {
+            var left = time.GetElapsedTime(time.GetTimestamp(), deadline);
+            return await lookup.AsTask().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return DnsAnswer.Failed($"lookup of \"{host}\" did not finish within the connect timeout");
+        }
+    }
+
+    private long Ticks(TimeSpan duration) => (long)(duration.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
 
     /// <summary>
     /// One target: its IP literal, or its addresses from the table raced Happy-Eyeballs style.

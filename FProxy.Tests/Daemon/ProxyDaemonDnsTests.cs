@@ -20,7 +20,7 @@ public sealed class ProxyDaemonDnsTests
         var hosts = Path.GetTempFileName(); // Empty: no name may come from /etc/hosts.
         try
         {
-            var options = new ProxyDaemonOptions { Dns = new DnsOptions { Servers = [dns.EndPoint], HostsFilePath = hosts } };
+            var options = new ProxyDaemonOptions { Dns = new DnsOptions { Servers = [dns.EndPoint], HostsFilePath = hosts }, Transport = TestTransport.Kind };
             await using var daemon = new ProxyDaemon(options);
             var ports = FreePorts(1);
 

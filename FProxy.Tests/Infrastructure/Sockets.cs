@@ -134,4 +134,20 @@ internal static class Sockets
     /// <summary>A loopback port nobody listens on, never handed out before in this test run.</summary>
     public static int UnusedPort() => TestPorts.Take(1)[0];
 
+    /// <summary>A listener whose accept queue is full, so SYNs to it go unanswered (a black hole on loopback).</summary>
+    public static Socket SilentListener(IPAddress address, out List<Socket> fillers, int port = 0)
+    {
+        var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new IPEndPoint(address, port));
+        silent.Listen(0);
+        fillers = [];
+        for (var i = 0; i < 3; i++)
+        {
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            _ = filler.ConnectAsync(silent.LocalEndPoint!).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            fillers.Add(filler);
+        }
+
+        return silent;
+    }
 }

@@ -8,7 +8,7 @@ using static FProxy.Tests.Infrastructure.TestConfigs;
 namespace FProxy.Tests.Transport;
 
 /// <summary>
-/// The idle sweep (<see cref="ConnectionGroup.CloseIdle"/>) over real pumps on a fake clock: what
+/// The sockets transport's idle sweep (<see cref="ConnectionGroup.CloseIdle"/>) over real pumps on a fake clock: what
 /// counts as activity, and how an idle connection is closed.
 /// </summary>
 [CancelAfter(60_000)]
@@ -27,7 +27,7 @@ public sealed class ConnectionGroupTests
     {
         _time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         _pool = new PinnedBlockMemoryPool();
-        _group = new ConnectionGroup(new AppRoute(App("idle", [1], "127.0.0.1:1") with { IdleTimeout = IdleTimeout }, _time), _time, 1);
+        _group = new ConnectionGroup(new AppRoute(App("idle", [1], "127.0.0.1:1") with { IdleTimeout = IdleTimeout }, _time), _time, 1, new FProxy.Transport.Sockets.SocketTransport(_time, _pool));
         _pump = new DuplexPump(_pool);
     }
 

@@ -52,7 +52,10 @@ public sealed class ConnectionHandlerTests
         var pool = new TestMemoryPool(blockSize: 16) { FailAfterRents = 1 };
         var budget = new ConnectionBudget(10);
         var handler = new ConnectionHandler(
-            new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance), pool, NullLogger.Instance, budget);
+            new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance), NullLogger.Instance, budget);
+
+        // The sockets transport: its peek grows a pipe, and a failing second rent throws in there.
+        await using var transport = new TransportFixture(ProxyTransport.Sockets, pool: pool);
         var rule = new RuleConfig
         {
             Match = new MatchConfig { Sni = new EquatableList<string>(["*.example.com"]) },
@@ -63,8 +66,8 @@ public sealed class ConnectionHandlerTests
             Rules = new EquatableList<RuleConfig>([rule]),
             SniTimeout = TimeSpan.FromMinutes(1),
         });
-        var group = new ConnectionGroup(route, TimeProvider.System, 1);
-        var (client, proxyClient) = await Sockets.PairAsync(ct);
+        var group = new ConnectionGroup(route, TimeProvider.System, 1, transport.Transport);
+        var (client, proxyClient) = await transport.AcceptAsync(ct);
         using (client)
         {
             await client.SendAsync(FProxy.Tests.Routing.ClientHelloBuilder.Build("a.example.com"), SocketFlags.None, ct);
@@ -101,8 +104,11 @@ public sealed class ConnectionHandlerTests
         private readonly PinnedBlockMemoryPool _pool;
         private readonly AppRoute _route;
 
-        private Proxy(PortListener listener, ConnectionBudget budget, PinnedBlockMemoryPool pool, AppRoute route)
+        private readonly ITransport _transport;
+
+        private Proxy(PortListener listener, ConnectionBudget budget, PinnedBlockMemoryPool pool, AppRoute route, ITransport transport)
         {
+            _transport = transport;
             _listener = listener;
             _budget = budget;
             _pool = pool;
@@ -117,30 +123,31 @@ public sealed class ConnectionHandlerTests
             var pool = new PinnedBlockMemoryPool();
             var handler = new ConnectionHandler(
                 new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
-                pool, logger, budget, accessLogger: accessLogger, accessLogAll: true);
+                logger, budget, accessLogger: accessLogger, accessLogAll: true);
+            var transport = TestTransport.Create(pool: pool, budget: budget);
             var port = Sockets.UnusedPort();
             var route = new AppRoute(App("a", [port], echo.Target) with { MaxConnections = 10 });
-            var listener = PortListener.Bind(port, route, handler, TimeProvider.System, NullLogger.Instance);
+            var listener = PortListener.Bind(port, route, handler, transport, TimeProvider.System, NullLogger.Instance);
             listener.Start();
-            return new Proxy(listener, budget, pool, route);
+            return new Proxy(listener, budget, pool, route, transport);
         }
 
         public async Task AssertAllReleasedAsync(EchoServer echo, CancellationToken ct)
         {
             var target = _route.Health[_route.Config.Targets[0].Key];
-            // The accept loop holds one share of the budget while it waits for the next client.
-            await Wait.UntilAsync(() => _budget.Active == 1 && _listener.ActiveConnections == 0 && _route.Limit.Open == 0 && target.ActiveConnections == 0, TimeSpan.FromSeconds(10),
-                $"every count to be given back: budget {_budget.Active} (1 for the accept loop), listener {_listener.ActiveConnections}, MaxConnections {_route.Limit.Open}, target {target.ActiveConnections}");
+            // Each accept loop holds one share of the budget while it waits for the next client.
+            await Wait.UntilAsync(() => _budget.Active == _listener.AcceptLoops && _listener.ActiveConnections == 0 && _route.Limit.Open == 0 && target.ActiveConnections == 0, TimeSpan.FromSeconds(10),
+                $"every count to be given back: budget {_budget.Active} ({_listener.AcceptLoops} for the accept loops), listener {_listener.ActiveConnections}, MaxConnections {_route.Limit.Open}, target {target.ActiveConnections}");
             await Wait.UntilAsync(() => _pool.Outstanding == 0, TimeSpan.FromSeconds(10), "every pool block to be returned");
             await Wait.UntilAsync(() => echo.Open == 0, TimeSpan.FromSeconds(10), "the target connection to be closed");
             Assert.That(await _listener.CloseAndDrainAsync().WaitAsync(TimeSpan.FromSeconds(10), ct), Is.Zero, "nothing left to drain");
             Assert.That(_budget.Active, Is.Zero);
         }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
             _listener.Close();
-            return ValueTask.CompletedTask;
+            await _transport.DisposeAsync();
         }
     }
 }

@@ -14,8 +14,15 @@ public sealed class PortListenerTests
 {
     private static readonly ConnectionHandler Handler = new(
         new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
-        new PinnedBlockMemoryPool(),
         NullLogger.Instance);
+
+    private ITransport _transport = null!;
+
+    [SetUp]
+    public void SetUp() => _transport = TestTransport.Create();
+
+    [TearDown]
+    public async Task TearDown() => await _transport.DisposeAsync();
 
     private static AppRoute Route(int port, IPAddress? bind = null) =>
         new(App("a", [port], "127.0.0.1:1") with { Bind = bind });
@@ -24,8 +31,8 @@ public sealed class PortListenerTests
     public void Bind_TwoListenersOnOnePort_BothBindWithReusePort()
     {
         var port = Sockets.UnusedPort();
-        var first = PortListener.Bind(port, Route(port), Handler, TimeProvider.System, NullLogger.Instance);
-        var second = PortListener.Bind(port, Route(port), Handler, TimeProvider.System, NullLogger.Instance);
+        var first = PortListener.Bind(port, Route(port), Handler, _transport, TimeProvider.System, NullLogger.Instance);
+        var second = PortListener.Bind(port, Route(port), Handler, _transport, TimeProvider.System, NullLogger.Instance);
         try
         {
             Assert.That(first.LocalEndPoint, Is.EqualTo(second.LocalEndPoint));
@@ -57,7 +64,7 @@ public sealed class PortListenerTests
         squatter.Listen();
         var port = ((IPEndPoint)squatter.LocalEndPoint!).Port;
 
-        var e = Assert.Throws<SocketException>(() => PortListener.Bind(port, Route(port), Handler, TimeProvider.System, NullLogger.Instance));
+        var e = Assert.Throws<SocketException>(() => PortListener.Bind(port, Route(port), Handler, _transport, TimeProvider.System, NullLogger.Instance));
         Assert.That(e!.SocketErrorCode, Is.EqualTo(SocketError.AddressAlreadyInUse));
     }
 
@@ -70,7 +77,7 @@ public sealed class PortListenerTests
         }
 
         var port = Sockets.UnusedPort();
-        var listener = PortListener.Bind(port, Route(port, bind: null), Handler, TimeProvider.System, NullLogger.Instance);
+        var listener = PortListener.Bind(port, Route(port, bind: null), Handler, _transport, TimeProvider.System, NullLogger.Instance);
         try
         {
             Assert.That(listener.LocalEndPoint.Address, Is.EqualTo(IPAddress.IPv6Any));
@@ -105,10 +112,10 @@ public sealed class PortListenerTests
         await using var echo = new FProxy.Tests.Infrastructure.EchoServer();
         var handler = new ConnectionHandler(
             new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
-            new PinnedBlockMemoryPool(), NullLogger.Instance, new ConnectionBudget(2));
+            NullLogger.Instance, new ConnectionBudget(2));
         var port = Sockets.UnusedPort();
         var route = new AppRoute(App("a", [port], echo.Target));
-        var listener = PortListener.Bind(port, route, handler, TimeProvider.System, NullLogger.Instance);
+        var listener = PortListener.Bind(port, route, handler, _transport, TimeProvider.System, NullLogger.Instance);
         listener.Start();
         try
         {
@@ -140,7 +147,7 @@ public sealed class PortListenerTests
         await using var echo = new FProxy.Tests.Infrastructure.EchoServer();
         var handler = new ConnectionHandler(
             new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance),
-            new PinnedBlockMemoryPool(), NullLogger.Instance, new ConnectionBudget(1));
+            NullLogger.Instance, new ConnectionBudget(1));
         var port = Sockets.UnusedPort();
         var route = new AppRoute(App("a", [port], echo.Target));
 
@@ -148,7 +155,7 @@ public sealed class PortListenerTests
         // only the budget itself can tell the loop that a share is free again.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var logs = new TestLoggerFactory();
-        var listener = PortListener.Bind(port, route, handler, time, logs.CreateLogger("FProxy.Daemon"));
+        var listener = PortListener.Bind(port, route, handler, _transport, time, logs.CreateLogger("FProxy.Daemon"));
         listener.Start();
         try
         {

@@ -13,18 +13,44 @@ namespace FProxy.Tests.Transport;
 [CancelAfter(60_000)]
 public sealed class TargetConnectorTests
 {
+    private TransportFixture _transport = null!;
+    private readonly List<(Socket Client, TransportConnection Connection)> _accepted = [];
+
+    [SetUp]
+    public void SetUp() => _transport = new TransportFixture();
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        foreach (var (client, connection) in _accepted)
+        {
+            connection.Reset();
+            connection.Release();
+            client.Dispose();
+        }
+
+        await _transport.DisposeAsync();
+    }
+
+    /// <summary>Connects the target side of a freshly accepted client, as the handler does.</summary>
+    private async Task<ConnectResult> ConnectAsync(TargetConnector connector, AppRoute route, CancellationToken ct)
+    {
+        var accepted = await _transport.AcceptAsync(ct);
+        _accepted.Add(accepted);
+        return await connector.ConnectAsync(route, route.DefaultPool, accepted.Connection, 1, null);
+    }
+
     [Test]
     public async Task ConnectAsync_FirstTargetRefuses_FailsOverToNext(CancellationToken ct)
     {
         await using var echo = new EchoServer();
         var refused = $"127.0.0.1:{Sockets.UnusedPort()}";
         var route = new AppRoute(App("a", [1], refused, echo.Target));
-        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(new StaticResolver(), _transport.Time, NullLogger.Instance);
 
-        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+        var result = await ConnectAsync(connector, route, ct);
 
-        using var socket = result.Socket;
-        Assert.That(socket, Is.Not.Null, result.Failure);
+        Assert.That(result.Target, Is.Not.Null, result.Failure);
         Assert.That(result.Target!.Config.Port, Is.EqualTo(echo.Port));
         Assert.That(result.Attempts, Is.EqualTo(2));
     }
@@ -34,11 +60,10 @@ public sealed class TargetConnectorTests
     {
         await using var echo = new EchoServer();
         var route = new AppRoute(App("a", [1], "missing.test:80", echo.Target));
-        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(new StaticResolver(), _transport.Time, NullLogger.Instance);
 
-        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+        var result = await ConnectAsync(connector, route, ct);
 
-        using var socket = result.Socket;
         Assert.That(result.Target!.Config.Port, Is.EqualTo(echo.Port));
     }
 
@@ -50,14 +75,14 @@ public sealed class TargetConnectorTests
         // ::1 refuses (nothing listens there on this port), 127.0.0.1 answers: Happy Eyeballs moves on at once.
         resolver.Set("both.test", IPAddress.IPv6Loopback, IPAddress.Loopback);
         var route = new AppRoute(App("a", [1], $"both.test:{echo.Port}"));
-        var connector = new TargetConnector(resolver, TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(resolver, _transport.Time, NullLogger.Instance);
 
         var watch = Stopwatch.StartNew();
-        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+        var result = await ConnectAsync(connector, route, ct);
 
-        using var socket = result.Socket;
-        Assert.That(socket, Is.Not.Null, result.Failure);
-        Assert.That(((IPEndPoint)socket!.RemoteEndPoint!).Address, Is.EqualTo(IPAddress.Loopback));
+        Assert.That(result.Target, Is.Not.Null, result.Failure);
+
+        // Only 127.0.0.1 has a backend: that it accepted once shows which address won.
         await Wait.UntilAsync(() => echo.Accepted >= 1, TimeSpan.FromSeconds(10), "the backend to accept");
         Assert.That(echo.Accepted, Is.EqualTo(1));
     }
@@ -66,19 +91,17 @@ public sealed class TargetConnectorTests
     public async Task ConnectAsync_FirstAddressSilent_SecondStartsAfterStaggerAndWins(CancellationToken ct)
     {
         await using var echo = new EchoServer();
-        using var silent = SilentListener(IPAddress.Parse("127.0.0.2"), echo.Port, out var fillers);
+        using var silent = Sockets.SilentListener(IPAddress.Parse("127.0.0.2"), out var fillers, echo.Port);
         var resolver = new StaticResolver();
         resolver.Set("mixed.test", IPAddress.Parse("127.0.0.2"), IPAddress.Loopback);
         var route = new AppRoute(App("a", [1], $"mixed.test:{echo.Port}"));
-        var connector = new TargetConnector(resolver, TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(resolver, _transport.Time, NullLogger.Instance);
 
         var watch = Stopwatch.StartNew();
-        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+        var result = await ConnectAsync(connector, route, ct);
 
-        using var socket = result.Socket;
         fillers.ForEach(f => f.Dispose());
-        Assert.That(socket, Is.Not.Null, result.Failure);
-        Assert.That(((IPEndPoint)socket!.RemoteEndPoint!).Address, Is.EqualTo(IPAddress.Loopback));
+        Assert.That(result.Target, Is.Not.Null, result.Failure);
         Assert.That(watch.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(200)), "the second address waits for the stagger");
         // The backend's accept can trail the client's connect: wait for it, then check there was one.
         await Wait.UntilAsync(() => echo.Accepted >= 1, TimeSpan.FromSeconds(10), "the backend to accept");
@@ -89,36 +112,18 @@ public sealed class TargetConnectorTests
     public async Task ConnectAsync_FirstTargetSilent_NextTargetStillReachedWithinConnectTimeout(CancellationToken ct)
     {
         await using var echo = new EchoServer();
-        using var silent = SilentListener(IPAddress.Parse("127.0.0.2"), 0, out var fillers);
+        using var silent = Sockets.SilentListener(IPAddress.Parse("127.0.0.2"), out var fillers);
         var silentTarget = $"127.0.0.2:{((IPEndPoint)silent.LocalEndPoint!).Port}";
         var route = new AppRoute(App("a", [1], silentTarget, echo.Target) with { ConnectTimeout = TimeSpan.FromSeconds(2) });
-        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(new StaticResolver(), _transport.Time, NullLogger.Instance);
 
         var watch = Stopwatch.StartNew();
-        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
+        var result = await ConnectAsync(connector, route, ct);
 
-        using var socket = result.Socket;
         fillers.ForEach(f => f.Dispose());
-        Assert.That(socket, Is.Not.Null, result.Failure);
+        Assert.That(result.Target, Is.Not.Null, result.Failure);
         Assert.That(result.Target!.Config.Port, Is.EqualTo(echo.Port));
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
-    }
-
-    /// <summary>A listener whose accept queue is full, so SYNs to it go unanswered (a black hole on loopback).</summary>
-    private static Socket SilentListener(IPAddress address, int port, out List<Socket> fillers)
-    {
-        var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        silent.Bind(new IPEndPoint(address, port));
-        silent.Listen(0);
-        fillers = [];
-        for (var i = 0; i < 3; i++)
-        {
-            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            _ = filler.ConnectAsync(silent.LocalEndPoint!).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-            fillers.Add(filler);
-        }
-
-        return silent;
     }
 
     [Test]
@@ -139,6 +144,7 @@ public sealed class TargetConnectorTests
             "still failing, and still serving");
         Assert.That(daemon.BoundPorts, Has.Member(ports[0]), "the proxy goes on");
     }
+
     [Test]
     public async Task ConnectAsync_TargetUnavailable_TriedOnlyAfterEveryAvailableOneFailed(CancellationToken ct)
     {
@@ -152,11 +158,10 @@ public sealed class TargetConnectorTests
         }
 
         route.DefaultPool.Republish();
-        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(new StaticResolver(), _transport.Time, NullLogger.Instance);
         for (var i = 0; i < 4; i++)
         {
-            var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
-            result.Socket!.Dispose();
+            var result = await ConnectAsync(connector, route, ct);
             result.Target!.Exit();
             Assert.That(result.Target.Config.Port, Is.EqualTo(second.Port), "the available target, every time");
         }
@@ -164,8 +169,7 @@ public sealed class TargetConnectorTests
         Assert.That(ejected.Accepted, Is.Zero);
 
         await second.DisposeAsync();
-        var lastResort = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
-        using var socket = lastResort.Socket;
+        var lastResort = await ConnectAsync(connector, route, ct);
         Assert.That(lastResort.Target!.Config.Port, Is.EqualTo(ejected.Port), "an unavailable target beats no target");
         Assert.That(lastResort.Attempts, Is.EqualTo(2));
     }
@@ -176,11 +180,10 @@ public sealed class TargetConnectorTests
         await using var echo = new EchoServer();
         var refused = $"127.0.0.1:{Sockets.UnusedPort()}";
         var route = new AppRoute(App("a", [1], refused, echo.Target));
-        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(new StaticResolver(), _transport.Time, NullLogger.Instance);
         for (var i = 0; i < 6; i++)
         {
-            var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
-            result.Socket!.Dispose();
+            var result = await ConnectAsync(connector, route, ct);
             result.Target!.Exit();
         }
 
@@ -194,10 +197,9 @@ public sealed class TargetConnectorTests
     {
         await using var echo = new EchoServer();
         var route = new AppRoute(App("a", [1], echo.Target));
-        var connector = new TargetConnector(new StaticResolver(), TimeProvider.System, NullLogger.Instance);
+        var connector = new TargetConnector(new StaticResolver(), _transport.Time, NullLogger.Instance);
 
-        var result = await connector.ConnectAsync(route, route.DefaultPool, null, 1, null, ct);
-        using var socket = result.Socket;
+        var result = await ConnectAsync(connector, route, ct);
         Assert.That(result.Target!.ActiveConnections, Is.EqualTo(1));
         result.Target.Exit();
         Assert.That(result.Target.ActiveConnections, Is.Zero);
