@@ -1,4 +1,5 @@
 using FProxy.Configuration;
+using FProxy.Daemon;
 using FProxy.Host.Admin;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,9 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
     public const string ShutdownDelayVariable = "FPROXY_SHUTDOWN_DELAY";
     public const string AccessLogVariable = "FPROXY_ACCESS_LOG";
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    public const string TransportVariable = "FPROXY_TRANSPORT";
+    public const string IoThreadsVariable = "FPROXY_IO_THREADS";
+    public const string SpliceVariable = "FPROXY_SPLICE";
 
     /// <summary>Where the admin endpoint listens; null when FPROXY_ADMIN_URL is "none".</summary>
     public AdminAddress? Admin { get; init; } = AdminAddress.Default;
@@ -30,6 +34,15 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
 
     /// <summary>The OTLP collector metrics are pushed to; null (the default) exports none.</summary>
     public Uri? OtlpEndpoint { get; init; }
+
+    /// <summary>The transport (FPROXY_TRANSPORT: auto, epoll or sockets).</summary>
+    public ProxyTransport Transport { get; init; }
+
+    /// <summary>The epoll transport's event loops (FPROXY_IO_THREADS); null: one per processor.</summary>
+    public int? IoThreads { get; init; }
+
+    /// <summary>Whether bulk streams splice (FPROXY_SPLICE, default 1).</summary>
+    public bool Splice { get; init; } = true;
 
     /// <summary>Reads the settings; throws <see cref="ArgumentException"/> naming the bad variable.</summary>
     public static HostSettings FromEnvironment(Func<string, string?> getVariable)
@@ -48,6 +61,9 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
             ShutdownDelay = ParseShutdownDelay(getVariable(ShutdownDelayVariable)),
             AccessLogAll = ParseSwitch(AccessLogVariable, getVariable(AccessLogVariable)),
             OtlpEndpoint = ParseOtlpEndpoint(getVariable(OtlpEndpointVariable)),
+            Transport = ParseTransport(getVariable(TransportVariable)),
+            IoThreads = ParseIoThreads(getVariable(IoThreadsVariable)),
+            Splice = getVariable(SpliceVariable) is not { } splice || ParseSwitch(SpliceVariable, splice),
         };
     }
 
@@ -91,6 +107,35 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
         return Duration.TryParse(text, out var delay)
             ? delay
             : throw new ArgumentException($"{ShutdownDelayVariable}: \"{value}\" is not a duration ({Duration.Expected}, or 0 for none)");
+    }
+
+    private static ProxyTransport ParseTransport(string? value)
+    {
+        var transport = value?.Trim().ToUpperInvariant() switch
+        {
+            null or "" or "AUTO" => ProxyTransport.Auto,
+            "EPOLL" => ProxyTransport.Epoll,
+            "SOCKETS" => ProxyTransport.Sockets,
+            _ => throw new ArgumentException($"{TransportVariable}: \"{value}\" is not a transport (expected auto, epoll or sockets)"),
+        };
+        if (transport == ProxyTransport.Epoll && !FProxy.Transport.Linux.EpollTransport.IsSupported)
+        {
+            throw new ArgumentException($"{TransportVariable}: epoll needs Linux on x64 or arm64 (use auto or sockets)");
+        }
+
+        return transport;
+    }
+
+    private static int? ParseIoThreads(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return int.TryParse(value.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var threads) && threads is >= 1 and <= 1024
+            ? threads
+            : throw new ArgumentException($"{IoThreadsVariable}: \"{value}\" is not a number of threads (expected 1 to 1024)");
     }
 
     private static bool ParseSwitch(string variable, string? value) => value?.Trim().ToUpperInvariant() switch

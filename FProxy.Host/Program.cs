@@ -46,6 +46,9 @@ internal static partial class Program
           FPROXY_SHUTDOWN_DELAY  after SIGTERM, keep listeners open this long while /readyz
                                  answers 503, e.g. 5s (default 0)
           FPROXY_ACCESS_LOG      1 or true: log every finished connection of every app (default 0)
+          FPROXY_TRANSPORT       auto (default: epoll on Linux, else sockets), epoll or sockets
+          FPROXY_IO_THREADS      event loops of the epoll transport (default: one per processor)
+          FPROXY_SPLICE          0 or false: never splice bulk streams (default 1)
           OTEL_EXPORTER_OTLP_ENDPOINT
                                  push metrics over OTLP to this collector (default: no push)
 
@@ -261,6 +264,9 @@ internal static partial class Program
         {
             Dns = dns,
             AccessLogAll = settings.AccessLogAll,
+            Transport = settings.Transport,
+            IoThreads = settings.IoThreads ?? Environment.ProcessorCount,
+            Splice = settings.Splice,
             MeterFactory = sp.GetRequiredService<IMeterFactory>(),
         });
         builder.Services.AddSingleton(sp => new ProxyDaemon(

@@ -101,6 +101,10 @@ public sealed class HostEndToEndTests
     [TestCase("FPROXY_SHUTDOWN_DELAY", "-1s")]
     [TestCase("FPROXY_ACCESS_LOG", "yes")]
     [TestCase("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")]
+    [TestCase("FPROXY_TRANSPORT", "uring")]
+    [TestCase("FPROXY_IO_THREADS", "0")]
+    [TestCase("FPROXY_IO_THREADS", "many")]
+    [TestCase("FPROXY_SPLICE", "maybe")]
     public async Task Start_InvalidVariable_ExitsTwoNamingIt(string variable, string value)
     {
         using var host = HostProcess.Start(

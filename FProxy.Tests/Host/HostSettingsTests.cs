@@ -1,4 +1,5 @@
 using System.Net;
+using FProxy.Daemon;
 using FProxy.Host;
 using FProxy.Host.Admin;
 
@@ -106,6 +107,64 @@ public sealed class HostSettingsTests
         var e = Assert.Throws<ArgumentException>(() => Settings(HostSettings.AccessLogVariable, value));
         Assert.That(e!.Message, Does.StartWith("FPROXY_ACCESS_LOG").And.Contain("expected 1, true, 0 or false"));
     }
+
+    [TestCase(null, ProxyTransport.Auto)]
+    [TestCase("auto", ProxyTransport.Auto)]
+    [TestCase("sockets", ProxyTransport.Sockets)]
+    [TestCase(" Sockets ", ProxyTransport.Sockets)]
+    public void FromEnvironment_Transport_Parsed(string? value, ProxyTransport expected) =>
+        Assert.That(HostSettings.FromEnvironment(name => name == HostSettings.TransportVariable ? value : null).Transport, Is.EqualTo(expected));
+
+    [Test]
+    public void FromEnvironment_TransportEpoll_ParsedWhereItRuns()
+    {
+        if (!FProxy.Transport.Linux.EpollTransport.IsSupported)
+        {
+            var e = Assert.Throws<ArgumentException>(() => Settings(HostSettings.TransportVariable, "epoll"));
+            Assert.That(e!.Message, Does.StartWith("FPROXY_TRANSPORT").And.Contain("Linux"));
+            return;
+        }
+
+        Assert.That(Settings(HostSettings.TransportVariable, "epoll").Transport, Is.EqualTo(ProxyTransport.Epoll));
+    }
+
+    [TestCase("uring")]
+    [TestCase("")]
+    [TestCase("1")]
+    public void FromEnvironment_InvalidTransport_ThrowsNamingTheVariable(string value)
+    {
+        if (value.Length == 0)
+        {
+            Assert.That(Settings(HostSettings.TransportVariable, value).Transport, Is.EqualTo(ProxyTransport.Auto), "empty is the default");
+            return;
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => Settings(HostSettings.TransportVariable, value));
+        Assert.That(e!.Message, Does.StartWith("FPROXY_TRANSPORT").And.Contain($"\"{value}\"").And.Contain("auto, epoll or sockets"));
+    }
+
+    [TestCase("1", 1)]
+    [TestCase("16", 16)]
+    [TestCase("1024", 1024)]
+    public void FromEnvironment_IoThreads_Parsed(string value, int expected) =>
+        Assert.That(Settings(HostSettings.IoThreadsVariable, value).IoThreads, Is.EqualTo(expected));
+
+    [TestCase("0")]
+    [TestCase("-1")]
+    [TestCase("1025")]
+    [TestCase("two")]
+    public void FromEnvironment_InvalidIoThreads_ThrowsNamingTheVariable(string value)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Settings(HostSettings.IoThreadsVariable, value));
+        Assert.That(e!.Message, Does.StartWith("FPROXY_IO_THREADS").And.Contain($"\"{value}\"").And.Contain("1 to 1024"));
+    }
+
+    [TestCase(null, true)]
+    [TestCase("1", true)]
+    [TestCase("0", false)]
+    [TestCase("false", false)]
+    public void FromEnvironment_Splice_Parsed(string? value, bool expected) =>
+        Assert.That(HostSettings.FromEnvironment(name => name == HostSettings.SpliceVariable ? value : null).Splice, Is.EqualTo(expected));
 
     [Test]
     public void FromEnvironment_OtlpEndpoint_Parsed() =>
