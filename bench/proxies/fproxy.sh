@@ -54,8 +54,11 @@ proxy_version() {
 }
 
 proxy_start() {
-  local name=$1 port=$2 target=$3 cfg="$BENCH_STATE/$1.json" pid exe vars
+  # The config gets a directory of its own: FProxy watches the config's directory, and the logs and
+  # files the benchmark writes next to it would wake that watcher all along the measurement.
+  local name=$1 port=$2 target=$3 cfg="$BENCH_STATE/$1-config/$1.json" pid exe vars
   proxy_prepare || return 1
+  mkdir -p "${cfg%/*}"
   printf '{"Apps":[{"Name":"bench","Ports":[%s],"Targets":["%s"]}]}\n' "$port" "$target" >"$cfg"
   if [ -x "$PUBLISHED/FProxy.Host" ]; then exe=("$PUBLISHED/FProxy.Host"); else exe=(dotnet "$PUBLISHED/FProxy.Host.dll"); fi
   vars=(FPROXY_CONFIG_PATH="$cfg" FPROXY_LOG_LEVEL=warning
