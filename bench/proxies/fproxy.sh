@@ -6,13 +6,17 @@
 #   FPROXY_REPO        repository to build (default: the one holding this script)
 #   FPROXY_BUILD_FROM  a git revision (e.g. HEAD): build a clean export of it instead of the work
 #                      tree, so uncommitted edits are left out
+#   FPROXY_PUBLISH_ARGS extra arguments for dotnet publish (split on spaces), e.g.
+#                      "-r linux-x64 -p:PublishReadyToRun=true"
 #   FPROXY_TRANSPORT   passed through to FProxy.Host when set (fproxy-sockets.sh sets "sockets")
 #   FPROXY_ADMIN_URL   passed through when set ("none" turns the admin endpoint off); when unset
 #                      the admin endpoint is on, as by default, at 127.0.0.1:(LISTEN_PORT + 1)
 # Build output goes under $BENCH_STATE, never into the repository's bin/ and obj/.
 . "$(dirname "$0")/_adapter.sh"
 REPO=${FPROXY_REPO:-$(git -C "$(dirname "$0")" rev-parse --show-toplevel)}
-PUBLISHED="$BENCH_STATE/fproxy-publish"
+# One published copy per set of publish arguments, so adapters that differ only in them (see
+# fproxy-jit.sh) can run side by side in one comparison.
+PUBLISHED="$BENCH_STATE/fproxy-publish$( [ -n "${FPROXY_PUBLISH_ARGS:-}" ] && printf -- '-%s' "$(printf '%s' "$FPROXY_PUBLISH_ARGS" | cksum | cut -d' ' -f1)")"
 
 source_label() {
   local rev c
@@ -39,7 +43,7 @@ proxy_prepare() {
   note "fproxy: publishing FProxy.Host $label (Release), log in $log"
   rm -rf "$PUBLISHED"
   if ! (cd "$src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet publish FProxy.Host/FProxy.Host.csproj \
-        -c Release -o "$PUBLISHED" --artifacts-path "$BENCH_STATE/fproxy-artifacts") >"$log" 2>&1; then
+        -c Release -o "$PUBLISHED" --artifacts-path "$BENCH_STATE/fproxy-artifacts" ${FPROXY_PUBLISH_ARGS:-}) >"$log" 2>&1; then
     note "fproxy: dotnet publish failed; last lines of $log:"
     tail -n 15 "$log" >&2
     return 1
