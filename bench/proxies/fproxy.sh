@@ -14,8 +14,9 @@
 # Build output goes under $BENCH_STATE, never into the repository's bin/ and obj/.
 . "$(dirname "$0")/_adapter.sh"
 REPO=${FPROXY_REPO:-$(git -C "$(dirname "$0")" rev-parse --show-toplevel)}
-# One published copy per set of publish arguments, so adapters that differ only in them (see
-# fproxy-jit.sh) can run side by side in one comparison.
+# One published copy per set of publish arguments, so adapters that differ only in them can run
+# side by side in one comparison (a two-line adapter setting FPROXY_PUBLISH_ARGS and ADAPTER_NAME,
+# as fproxy-sockets.sh sets FPROXY_TRANSPORT).
 PUBLISHED="$BENCH_STATE/fproxy-publish$( [ -n "${FPROXY_PUBLISH_ARGS:-}" ] && printf -- '-%s' "$(printf '%s' "$FPROXY_PUBLISH_ARGS" | cksum | cut -d' ' -f1)")"
 
 source_label() {
