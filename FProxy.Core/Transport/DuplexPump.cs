@@ -36,7 +36,7 @@ internal sealed class DuplexPump
 
     /// <summary>
     /// Pipe settings for the data path. Inline schedulers: a flush runs the sender in the same
-    /// call chain, which halved CPU per connection in ../shared/bench/compare.sh (DESIGN.md); it
+    /// call chain, which halved CPU per connection in bench/compare.sh (sockets transport); it
     /// also means nothing on this path may block. 64 KiB in flight per direction before the
     /// receive loop pauses matches one loopback socket buffer's worth.
     /// </summary>
