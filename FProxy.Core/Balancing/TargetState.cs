@@ -1,4 +1,5 @@
 using FProxy.Configuration;
+using FProxy.Diagnostics;
 using FProxy.Health;
 
 namespace FProxy.Balancing;
@@ -13,8 +14,11 @@ public sealed class TargetState
     private TargetConfig _config;
     private int _weight;
     private int _active;
-    private long _bytesUp;
-    private long _bytesDown;
+
+    // Striped, and objects of their own: every send adds to one, so a shared field would pull the
+    // cache line holding _active and _weight away from the cores that pick targets.
+    private readonly StripedCounter _bytesUp = new();
+    private readonly StripedCounter _bytesDown = new();
 
     /// <summary>Creates the state of a target that is healthy, with no connections (tests, custom strategies).</summary>
     /// <param name="config">The target.</param>
@@ -55,10 +59,10 @@ public sealed class TargetState
     public int ActiveConnections => Volatile.Read(ref _active);
 
     /// <summary>Bytes forwarded from clients to this target, across all its connections so far.</summary>
-    public long BytesClientToTarget => Volatile.Read(ref _bytesUp);
+    public long BytesClientToTarget => _bytesUp.Read();
 
     /// <summary>Bytes forwarded from this target to clients.</summary>
-    public long BytesTargetToClient => Volatile.Read(ref _bytesDown);
+    public long BytesTargetToClient => _bytesDown.Read();
 
     /// <summary>Whether the target takes new connections: not failed by active checks, not ejected.</summary>
     public bool IsAvailable => Health.IsAvailable;
@@ -73,16 +77,6 @@ public sealed class TargetState
 
     internal void Exit() => Interlocked.Decrement(ref _active);
 
-    /// <summary>Counts bytes a pump forwarded (per flush, so a long-lived connection shows its traffic as it goes).</summary>
-    internal void AddBytes(bool toTarget, long count)
-    {
-        if (toTarget)
-        {
-            Interlocked.Add(ref _bytesUp, count);
-        }
-        else
-        {
-            Interlocked.Add(ref _bytesDown, count);
-        }
-    }
+    /// <summary>Counts bytes forwarded, per send, so a long-lived connection shows its traffic as it goes.</summary>
+    internal void AddBytes(bool toTarget, long count) => (toTarget ? _bytesUp : _bytesDown).Add(count);
 }
