@@ -4,6 +4,8 @@ using BenchmarkDotNet.Attributes;
 using FProxy.Benchmarks.Infrastructure;
 using FProxy.Configuration;
 using FProxy.Daemon;
+using FProxy.Transport.Linux;
+using FProxy.Transport.Sockets;
 
 namespace FProxy.Benchmarks;
 
@@ -11,7 +13,9 @@ namespace FProxy.Benchmarks;
 /// Client connect plus first echo round trip: connect, send one byte, read its echo, close.
 /// Direct goes to the echo backend; ThroughProxy goes through an in-process ProxyDaemon (listener
 /// on 127.0.0.1, one IP-literal target, so no DNS) to the same backend. The difference is what the
-/// proxy adds to a new connection: accept, target connect, pump start, one hop each way.
+/// proxy adds to a new connection: accept, target connect, pump start, one hop each way. The
+/// daemon runs on each <see cref="Transport"/> in turn (Direct does not use it, and runs once per
+/// value only to keep its Ratio baseline next to each).
 /// </summary>
 /// <remarks>
 /// The memory diagnoser counts the whole process, so ThroughProxy's "Allocated" includes the
@@ -30,11 +34,24 @@ public class ConnectLatencyBenchmarks
     private ProxyDaemon _proxy = null!;
     private IPEndPoint _proxyEndPoint = null!;
 
+    /// <summary>The daemon's transport: epoll where it is supported, and the runtime's sockets.</summary>
+    [ParamsSource(nameof(Transports))]
+    public ProxyTransport Transport { get; set; }
+
+    public static IEnumerable<ProxyTransport> Transports =>
+        EpollTransport.IsSupported ? [ProxyTransport.Epoll, ProxyTransport.Sockets] : [ProxyTransport.Sockets];
+
     [GlobalSetup]
     public async Task SetupAsync()
     {
         _echo = new EchoBackend();
-        _proxy = new ProxyDaemon(new ProxyDaemonOptions());
+        _proxy = new ProxyDaemon(new ProxyDaemonOptions { Transport = Transport });
+        var expected = Transport == ProxyTransport.Epoll ? typeof(EpollTransport) : typeof(SocketTransport);
+        if (_proxy.Transport.GetType() != expected)
+        {
+            throw new InvalidOperationException($"The daemon runs {_proxy.Transport.GetType().Name}, not the {Transport} transport.");
+        }
+
         var port = await BindProxyAsync(_proxy, _echo.EndPoint.Port).ConfigureAwait(false);
         _proxyEndPoint = new IPEndPoint(IPAddress.Loopback, port);
 
