@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
+using FProxy.Benchmarks.Ci;
 using FProxy.Benchmarks.Infrastructure;
 using FProxy.Configuration;
 using FProxy.Daemon;
@@ -25,8 +26,21 @@ namespace FProxy.Benchmarks;
 /// (it forwards the client's FIN first); Linux reuses those on loopback (tcp_tw_reuse=2).
 /// </remarks>
 [MemoryDiagnoser]
+[AllocationTolerance(AllocationNoiseBytes)]
 public class ConnectLatencyBenchmarks
 {
+    /// <summary>
+    /// How far "Allocated" moves between CI passes with nothing changed. Over 12 passes on the
+    /// 2-core dev VM (quiet, beside another engineer's tests, under two busy loops, beside a
+    /// rebuild) it ranged 3466-3886 B (Direct), 4095-4449 B (ThroughProxy, epoll) and 6242-7180 B
+    /// (ThroughProxy, sockets): at most 938 B from lowest to highest, 630 B from the median. It is
+    /// not a leak but timing: an async method or socket operation that completes asynchronously
+    /// boxes its state (about 100-400 B), and whether the peer was faster depends on scheduling
+    /// (the passes split into modes about 380 B apart). 1 KiB covers the widest range seen;
+    /// smaller per-connection regressions are for a longer run than CI's to find.
+    /// </summary>
+    internal const int AllocationNoiseBytes = 1024;
+
     private readonly SourceAddresses _sources = new();
     private readonly byte[] _message = [42];
     private readonly byte[] _reply = new byte[1];
