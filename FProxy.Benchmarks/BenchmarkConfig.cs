@@ -7,8 +7,8 @@ namespace FProxy.Benchmarks;
 internal static class BenchmarkConfig
 {
     /// <summary>
-    /// The host runs with socket completions inline (DESIGN.md: it halved CPU per connection in
-    /// ../shared/bench/compare.sh, and DuplexPump's Inline pipe schedulers assume it), so the
+    /// The host runs with socket completions inline (it halved CPU per connection in
+    /// bench/compare.sh on the sockets transport, and DuplexPump's Inline pipe schedulers assume it), so the
     /// benchmark processes must too, or they would measure a different scheduling. The variable is
     /// read once at start-up by System.Net.Sockets, hence a job environment variable rather than
     /// Environment.SetEnvironmentVariable in a setup method. A mutator job changes every job the

@@ -66,7 +66,7 @@ internal static partial class Program
     public static async Task<int> Main(string[] args)
     {
         // Socket completions run inline on the epoll threads: measured to halve CPU per connection
-        // (DESIGN.md). Read once when the first socket is created, so set it before anything else.
+        // (docs/architecture.md). Read once when the first socket is created, so set it before anything else.
         if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
         {
             Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
@@ -246,7 +246,7 @@ internal static partial class Program
         });
 
         // The console logger queues lines for one writer thread. By default a full queue makes
-        // the logging call wait, and with inline socket completions (DESIGN.md) that call runs
+        // the logging call wait, and with inline socket completions (docs/architecture.md) that call runs
         // on an epoll thread: a slow stdout (a stalled pipe, a busy terminal, an access log under
         // load) would stall every connection on that thread. Dropping lines instead keeps the
         // data path moving; the logger reports how many it dropped. 16,384 lines (a few MB) rides

@@ -86,7 +86,7 @@ public sealed class PingCommandTests
 
         var run = await FTestRunner.RunAsync(ct, "ping", FTestRunner.Loopback(ports[0]));
 
-        // FProxy resets a client it cannot serve (DESIGN.md); we may see the reset or its FIN-less close.
+        // FProxy resets a client it cannot serve (docs/architecture.md); we may see the reset or its FIN-less close.
         Assert.That(run.Error, Does.Contain("reset: ").Or.Contain("closed: "), run.Error);
         run.AssertOneLineError(1, "ping 127.0.0.1:");
     }

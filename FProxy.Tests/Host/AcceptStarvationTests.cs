@@ -118,7 +118,7 @@ public sealed class AcceptStarvationTests
         await LimitDescriptorsAsync(host, port, free: 1);
         var end = await Sockets.ConnectAndReadEndAsync(port, ct);
 
-        Assert.That(end, Is.EqualTo(SocketError.ConnectionReset), "DESIGN.md: a client is reset (linger 0) when no target can be reached");
+        Assert.That(end, Is.EqualTo(SocketError.ConnectionReset), "a client is reset (linger 0) when no target can be reached");
         // Console logging is asynchronous: wait for the line rather than expect it already written.
         await host.WaitForAsync(() => host.CountEvent(1201) > 0, TimeSpan.FromSeconds(10), "the no-target warning (1201)");
         Assert.That(host.CountEvent(1213), Is.Zero, "a connect failure, not a handler failure");
