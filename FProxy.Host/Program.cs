@@ -274,11 +274,7 @@ internal static partial class Program
         builder.Services.AddSingleton<IConfigSubscriber>(sp =>
         {
             var daemon = sp.GetRequiredService<ProxyDaemon>();
-            return new FileConfigSubscriber(settings.ConfigPath, sp.GetRequiredService<ILogger<FileConfigSubscriber>>(), schema: daemon.Schema)
-            {
-                // An invalid reload keeps the running config and becomes a rollout.failed event.
-                Rejected = daemon.ReportRejected,
-            };
+            return new FileConfigSubscriber(settings.ConfigPath, sp.GetRequiredService<ILogger<FileConfigSubscriber>>(), schema: daemon.Schema);
         });
         builder.Services.AddSingleton<ProxyService>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<ProxyService>());

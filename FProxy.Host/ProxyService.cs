@@ -104,24 +104,12 @@ internal sealed partial class ProxyService(
     {
         try
         {
-            await foreach (var config in subscriber.WatchAsync(stoppingToken).ConfigureAwait(false))
+            // The daemon hears the source's rejections, and reports (rather than throws) a snapshot
+            // that is invalid or fails to apply, so no snapshot ends the watch.
+            await foreach (var config in subscriber.WatchAsync(daemon, stoppingToken).ConfigureAwait(false))
             {
-                try
+                if (!await daemon.TryApplyAsync(config, stoppingToken).ConfigureAwait(false))
                 {
-                    await daemon.ApplyAsync(config, stoppingToken).ConfigureAwait(false);
-                }
-                catch (ConfigException e)
-                {
-                    // Names only this daemon knows (custom strategies and probes): rejected whole.
-                    LogApplyFailed(logger, e.Message);
-                    daemon.ReportRejected(e);
-                    continue;
-                }
-#pragma warning disable CA1031 // A reload that fails must not end the watch: later ones must still apply.
-                catch (Exception e) when (e is not OperationCanceledException)
-#pragma warning restore CA1031
-                {
-                    LogApplyFailed(logger, e.ToString());
                     continue;
                 }
 
@@ -142,9 +130,6 @@ internal sealed partial class ProxyService(
             lifetime.StopApplication();
         }
     }
-
-    [LoggerMessage(1405, LogLevel.Error, "config not applied, the running one stays in force: {Message}")]
-    private static partial void LogApplyFailed(ILogger logger, string message);
 
     [LoggerMessage(1400, LogLevel.Critical, "{Message}")]
     private static partial void LogInvalidConfig(ILogger logger, string message);

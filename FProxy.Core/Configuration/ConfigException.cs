@@ -16,6 +16,16 @@ public sealed class ConfigException : Exception
         Errors = errors;
     }
 
+    /// <summary>Creates the exception for one part of a source with several (an etcd key, a file of a directory).</summary>
+    /// <param name="source">Where the configuration came from, used as the message prefix.</param>
+    /// <param name="errors">Every problem found, at least one.</param>
+    /// <param name="part">Which part was invalid; the rest of the source may still apply.</param>
+    public ConfigException(string source, IReadOnlyList<string> errors, string? part)
+        : this(source, errors)
+    {
+        Part = part;
+    }
+
     /// <summary>Creates the exception from a single message.</summary>
     public ConfigException(string message)
         : this("config", [message])
@@ -38,6 +48,9 @@ public sealed class ConfigException : Exception
 
     /// <summary>Every problem found.</summary>
     public IReadOnlyList<string> Errors { get; }
+
+    /// <summary>Which part of a source with several was invalid (an etcd key); null for the whole config.</summary>
+    public string? Part { get; }
 
     private static string FormatMessage(string source, IReadOnlyList<string> errors) =>
         errors.Count == 1

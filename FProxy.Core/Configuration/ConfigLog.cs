@@ -11,8 +11,8 @@ internal static partial class ConfigLog
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Config {Path} changed: {AppCount} apps")]
     public static partial void Reloaded(ILogger logger, string path, int appCount);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Config {Path} changed but is invalid ({ErrorCount} errors); keeping the last good config:{Problems}")]
-    public static partial void ReloadInvalid(ILogger logger, string path, int errorCount, string problems);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Config {Source}{Part} is invalid ({ErrorCount} error(s)); keeping the last good config:{Problems}")]
+    public static partial void Rejected(ILogger logger, string source, string part, int errorCount, string problems);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Config {Path} was touched but its content is unchanged; nothing to apply")]
     public static partial void Unchanged(ILogger logger, string path);

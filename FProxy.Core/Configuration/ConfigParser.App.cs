@@ -46,7 +46,7 @@ public static partial class ConfigParser
         var targets = ReadTargets(keys, string.Empty, problems);
         var strategy = ReadAppStrategy(keys, schema, problems);
         var rules = ReadRules(keys, ports, schema, problems);
-        CheckOneWeightPerTarget(targets, rules, problems);
+        ConfigValidator.CheckOneWeightPerTarget(targets, rules, problems);
         var bind = ReadBind(keys, problems);
         var backlog = ReadInteger(keys, "Backlog", "Backlog", 1, 65535, problems) ?? AppConfig.DefaultBacklog;
         var connectTimeout = ReadTimeout(keys, "ConnectTimeout", AppConfig.DefaultConnectTimeout, problems);
@@ -134,7 +134,7 @@ public static partial class ConfigParser
             }
             else if (port is < 1 or > 65535)
             {
-                problems.Add($"Ports[{index}]: port {item.GetRawText()} is outside 1..65535");
+                problems.Add(ConfigValidator.PortOutOfRange(index, item.GetRawText()));
             }
             else if (ports.Contains((int)port))
             {

@@ -5,13 +5,6 @@ namespace FProxy.Configuration;
 /// <content>Reading an app's active health checks and passive health (ejection) settings.</content>
 public static partial class ConfigParser
 {
-    /// <summary>Probing faster than this would load the targets more than it tells about them.</summary>
-    private static readonly TimeSpan MinHealthCheckInterval = TimeSpan.FromMilliseconds(10);
-
-    private const int MaxHealthThreshold = 100;
-
-    private const int MaxConsecutiveFailures = 1000;
-
     private static readonly string[] HealthCheckKeys =
         ["Interval", "Timeout", "HealthyThreshold", "UnhealthyThreshold", "Send", "Expect", "Probe"];
 
@@ -43,12 +36,12 @@ public static partial class ConfigParser
     {
         var before = problems.Count;
         var keys = JsonKeys.Read(element, HealthCheckKeys, " in \"HealthCheck\"", problems);
-        var interval = ReadDuration(keys, "Interval", "HealthCheck.Interval", MinHealthCheckInterval, problems);
+        var interval = ReadDuration(keys, "Interval", "HealthCheck.Interval", ConfigLimits.MinHealthCheckInterval, problems);
         var timeout = ReadDuration(keys, "Timeout", "HealthCheck.Timeout", TimeSpan.Zero, problems);
 
         // A Timeout longer than Interval is allowed: a slow probe only delays the next one.
-        var healthy = ReadInteger(keys, "HealthyThreshold", "HealthCheck.HealthyThreshold", 1, MaxHealthThreshold, problems);
-        var unhealthy = ReadInteger(keys, "UnhealthyThreshold", "HealthCheck.UnhealthyThreshold", 1, MaxHealthThreshold, problems);
+        var healthy = ReadInteger(keys, "HealthyThreshold", "HealthCheck.HealthyThreshold", 1, ConfigLimits.MaxHealthThreshold, problems);
+        var unhealthy = ReadInteger(keys, "UnhealthyThreshold", "HealthCheck.UnhealthyThreshold", 1, ConfigLimits.MaxHealthThreshold, problems);
         var send = ReadProbeText(keys, "Send", problems);
         var expect = ReadProbeText(keys, "Expect", problems);
         var probe = ReadProbe(keys, schema, problems);
@@ -109,12 +102,11 @@ public static partial class ConfigParser
         var probe = ReadRegisteredName(element, "\"HealthCheck.Probe\"", "probe", "probes", schema.Probes, schema.FindProbe, problems);
         if ((send || expect) && string.Equals(probe, HealthCheckConfig.TcpProbe, StringComparison.OrdinalIgnoreCase))
         {
-            var ignored = send && expect ? "\"Send\" and \"Expect\" would be" : send ? "\"Send\" would be" : "\"Expect\" would be";
-            problems.Add($"\"HealthCheck.Probe\": \"{probe}\" only connects, so {ignored} ignored (use \"{HealthCheckConfig.SendExpectProbe}\", or leave \"Probe\" out)");
+            problems.Add(ConfigValidator.ProbeIgnoresText(probe!, send, expect));
         }
         else if (!send && !expect && string.Equals(probe, HealthCheckConfig.SendExpectProbe, StringComparison.OrdinalIgnoreCase))
         {
-            problems.Add($"\"HealthCheck.Probe\": \"{probe}\" needs \"Send\", \"Expect\" or both (without them it would only connect: leave \"Probe\" out for that)");
+            problems.Add(ConfigValidator.ProbeNeedsText(probe!));
         }
 
         return probe;
@@ -147,12 +139,12 @@ public static partial class ConfigParser
         var defaults = PassiveHealthConfig.Default;
         var before = problems.Count;
         var keys = JsonKeys.Read(element, PassiveHealthKeys, " in \"PassiveHealth\"", problems);
-        var failures = ReadInteger(keys, "ConsecutiveFailures", "PassiveHealth.ConsecutiveFailures", 1, MaxConsecutiveFailures, problems);
+        var failures = ReadInteger(keys, "ConsecutiveFailures", "PassiveHealth.ConsecutiveFailures", 1, ConfigLimits.MaxConsecutiveFailures, problems);
         var baseEjection = ReadDuration(keys, "BaseEjection", "PassiveHealth.BaseEjection", TimeSpan.Zero, problems);
         var maxEjection = ReadDuration(keys, "MaxEjection", "PassiveHealth.MaxEjection", TimeSpan.Zero, problems);
         CheckNotLonger(
             keys, "BaseEjection", baseEjection, defaults.BaseEjection, "MaxEjection", maxEjection, defaults.MaxEjection,
-            "PassiveHealth", "an ejection starts at \"BaseEjection\" and doubles up to \"MaxEjection\"", problems);
+            "PassiveHealth", ConfigLimits.EjectionWhy, problems);
         return problems.Count > before
             ? null
             : new PassiveHealthConfig(

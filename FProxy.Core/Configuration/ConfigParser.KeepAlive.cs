@@ -5,11 +5,6 @@ namespace FProxy.Configuration;
 /// <content>Reading an app's TCP keepalive settings.</content>
 public static partial class ConfigParser
 {
-    /// <summary>The kernel keeps keepalive times in whole seconds, at most 32767 (MAX_TCP_KEEPIDLE).</summary>
-    private const int MaxKeepAliveSeconds = 32767;
-
-    private const int MaxKeepAliveCount = 127;
-
     private static readonly string[] KeepAliveKeys = ["Idle", "Interval", "Count"];
 
     private static KeepAliveConfig? ReadKeepAlive(Dictionary<string, JsonElement> keys, List<string> problems)
@@ -39,7 +34,7 @@ public static partial class ConfigParser
         var keys = JsonKeys.Read(element, KeepAliveKeys, " in \"KeepAlive\"", problems);
         var idle = ReadKeepAliveTime(keys, "Idle", defaults.Idle, problems);
         var interval = ReadKeepAliveTime(keys, "Interval", defaults.Interval, problems);
-        var count = ReadInteger(keys, "Count", "KeepAlive.Count", 1, MaxKeepAliveCount, problems) ?? defaults.Count;
+        var count = ReadInteger(keys, "Count", "KeepAlive.Count", 1, ConfigLimits.MaxKeepAliveCount, problems) ?? defaults.Count;
         return new KeepAliveConfig(true, idle, interval, count);
     }
 
@@ -50,9 +45,9 @@ public static partial class ConfigParser
             return defaultValue;
         }
 
-        if (value.Ticks % TimeSpan.TicksPerSecond != 0 || value.TotalSeconds > MaxKeepAliveSeconds)
+        if (value.Ticks % TimeSpan.TicksPerSecond != 0 || value.TotalSeconds > ConfigLimits.MaxKeepAliveSeconds)
         {
-            problems.Add($"\"KeepAlive.{key}\": {Show(element)} must be whole seconds from 1s to {MaxKeepAliveSeconds}s (the kernel counts keepalive time in seconds)");
+            problems.Add($"\"KeepAlive.{key}\": {Show(element)} must be whole seconds from 1s to {ConfigLimits.MaxKeepAliveSeconds}s (the kernel counts keepalive time in seconds)");
             return defaultValue;
         }
 

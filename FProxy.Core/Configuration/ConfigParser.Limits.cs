@@ -5,18 +5,6 @@ namespace FProxy.Configuration;
 /// <content>Reading an app's connection limits (<c>MaxConnections</c>, <c>IdleTimeout</c>) and its access log switch.</content>
 public static partial class ConfigParser
 {
-    /// <summary>
-    /// Each connection holds two descriptors, so a million is past any open-files limit a host
-    /// is likely to have: a larger number is a typo, not a plan.
-    /// </summary>
-    private const int MaxConnectionsLimit = 1_000_000;
-
-    /// <summary>
-    /// The daemon looks for idle connections about once a second, so a shorter timeout could
-    /// not be kept: "200ms" would fire after up to 1.2 s, six times what was asked.
-    /// </summary>
-    private static readonly TimeSpan MinIdleTimeout = TimeSpan.FromMilliseconds(100);
-
     /// <summary>The app's <c>"AccessLog"</c>: true or false, false when absent.</summary>
     private static bool ReadAccessLog(Dictionary<string, JsonElement> keys, List<string> problems)
     {
@@ -51,7 +39,7 @@ public static partial class ConfigParser
             return null;
         }
 
-        return ReadInteger(keys, "MaxConnections", "MaxConnections", 1, MaxConnectionsLimit, problems);
+        return ReadInteger(keys, "MaxConnections", "MaxConnections", 1, ConfigLimits.MaxConnections, problems);
     }
 
     /// <summary>
@@ -73,7 +61,7 @@ public static partial class ConfigParser
             return null;
         }
 
-        return IsWithinBounds(element, value, "IdleTimeout", MinIdleTimeout, ": idle connections are checked a few times per IdleTimeout, which costs more the shorter it is", problems)
+        return IsWithinBounds(element, value, "IdleTimeout", ConfigLimits.MinIdleTimeout, ConfigLimits.IdleTimeoutWhy, problems)
             ? value
             : null;
     }

@@ -166,7 +166,7 @@ public static partial class ConfigParser
             else if (appPorts is { Count: > 0 } && (port is < 1 or > 65535 || !appPorts.Contains((int)port)))
             {
                 // A connection only ever arrives on one of the app's ports: any other would never match.
-                problems.Add($"{label}: port {item.GetRawText()} is not one of this app's ports ({string.Join(", ", appPorts)})");
+                problems.Add($"{label}: {ConfigValidator.PortNotOfApp(item.GetRawText(), appPorts)}");
                 ok = false;
             }
             else
@@ -206,34 +206,5 @@ public static partial class ConfigParser
         value = null;
         problem ??= $"\"{text}\" is not a valid SNI pattern";
         return false;
-    }
-
-    /// <summary>
-    /// A target listed in the app's Targets and in rules (or in several rules) must carry the same
-    /// weight everywhere: its state (health, active connections) is kept once per app and target.
-    /// </summary>
-    private static void CheckOneWeightPerTarget(List<TargetConfig>? targets, List<RuleConfig>? rules, List<string> problems)
-    {
-        var first = new Dictionary<string, (int Weight, string Place)>(StringComparer.Ordinal);
-        void Check(TargetConfig target, string place)
-        {
-            if (!first.TryAdd(target.Key, (target.Weight, place)) && first[target.Key] is var (weight, where) && weight != target.Weight)
-            {
-                problems.Add($"{place}: \"{target}\" has weight {target.Weight} here but {weight} in {where} (a target has one weight per app)");
-            }
-        }
-
-        for (var i = 0; i < (targets?.Count ?? 0); i++)
-        {
-            Check(targets![i], $"Targets[{i}]");
-        }
-
-        for (var r = 0; r < (rules?.Count ?? 0); r++)
-        {
-            for (var i = 0; i < rules![r].Targets.Count; i++)
-            {
-                Check(rules[r].Targets[i], $"Rules[{r}].Targets[{i}]");
-            }
-        }
     }
 }

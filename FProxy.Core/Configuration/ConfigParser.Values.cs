@@ -9,12 +9,6 @@ namespace FProxy.Configuration;
 public static partial class ConfigParser
 {
     /// <summary>
-    /// Timers take at most int.MaxValue milliseconds (about 24.8 days); cap timeouts below that
-    /// at a round number.
-    /// </summary>
-    private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(24);
-
-    /// <summary>
     /// <paramref name="message"/> about an object at <paramref name="place"/> (<c>Rules[1]</c>,
     /// <c>Rules[1].Match</c>); the app itself is the empty place, which its prefix already names.
     /// </summary>
@@ -108,7 +102,7 @@ public static partial class ConfigParser
         ReadDuration(keys, key, key, TimeSpan.Zero, problems) ?? defaultValue;
 
     /// <summary>
-    /// A duration from <paramref name="min"/> to <see cref="MaxTimeout"/>; null when absent or
+    /// A duration from <paramref name="min"/> to <see cref="ConfigLimits.MaxTimeout"/>; null when absent or
     /// invalid (then with a problem).
     /// </summary>
     /// <param name="keys">The object's keys.</param>
@@ -126,7 +120,7 @@ public static partial class ConfigParser
 
     /// <summary>
     /// Whether <paramref name="value"/> (read from <paramref name="element"/>) lies from
-    /// <paramref name="min"/> to <see cref="MaxTimeout"/>; if not, adds a problem, with
+    /// <paramref name="min"/> to <see cref="ConfigLimits.MaxTimeout"/>; if not, adds a problem, with
     /// <paramref name="why"/> after the minimum when it is too short.
     /// </summary>
     /// <param name="element">The value as written, for the message.</param>
@@ -143,9 +137,9 @@ public static partial class ConfigParser
             return false;
         }
 
-        if (value > MaxTimeout)
+        if (value > ConfigLimits.MaxTimeout)
         {
-            problems.Add($"\"{label}\": {Show(element)} is too long (at most {Duration.Format(MaxTimeout)})");
+            problems.Add($"\"{label}\": {Show(element)} is too long (at most {Duration.Format(ConfigLimits.MaxTimeout)})");
             return false;
         }
 
@@ -201,10 +195,7 @@ public static partial class ConfigParser
             return canonical;
         }
 
-        var hint = KeyHint.Suggest(name, names);
-        problems.Add(hint is null
-            ? $"{label}: unknown {kind} {Show(element)}; {valid}"
-            : $"{label}: unknown {kind} {Show(element)} (did you mean \"{hint}\"?); {valid}");
+        problems.Add(ConfigValidator.UnknownName(label, kind, kinds, name, names));
         return null;
     }
 }

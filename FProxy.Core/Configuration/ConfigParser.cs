@@ -50,8 +50,16 @@ public static partial class ConfigParser
         using (document)
         {
             var errors = new List<string>();
-            var config = ReadRoot(document.RootElement, schema ?? ConfigSchema.Default, errors);
-            return errors.Count > 0 || config is null ? throw new ConfigException(source, errors) : config;
+            schema ??= ConfigSchema.Default;
+            var config = ReadRoot(document.RootElement, schema, errors);
+            if (errors.Count > 0 || config is null)
+            {
+                throw new ConfigException(source, errors);
+            }
+
+            // What the file said is read; the rules every source meets are checked as for any other.
+            ConfigValidator.ThrowIfInvalid(config, source, schema);
+            return config;
         }
     }
 

@@ -49,12 +49,6 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         _schema = schema ?? ConfigSchema.Default;
     }
 
-    /// <summary>
-    /// Called once for each new invalid version of the file seen while watching (the running
-    /// config stays in force), e.g. to report a failed rollout (<see cref="Daemon.ProxyDaemon.ReportRejected"/>).
-    /// </summary>
-    public Action<ConfigException>? Rejected { get; set; }
-
     /// <summary>The config file, as given.</summary>
     public string FilePath { get; }
 
@@ -70,8 +64,9 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
     /// <inheritdoc/>
     /// <exception cref="ConfigException">The file is missing, unreadable or invalid at the start.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
-    public async IAsyncEnumerable<ProxyConfig> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ProxyConfig> WatchAsync(IConfigFeedback feedback, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(feedback);
         var fullPath = Path.GetFullPath(FilePath);
         var directory = Path.GetDirectoryName(fullPath) ?? fullPath;
         if (!Directory.Exists(directory))
@@ -105,7 +100,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
                 }
 
                 identity = FileIdentity.Of(fullPath);
-                var next = TryRead(ref failing, ref rejected, out retry);
+                var next = TryRead(feedback, ref failing, ref rejected, out retry);
                 if (next is null)
                 {
                     continue;
@@ -158,7 +153,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
     /// is set) or invalid. Read failures are logged once until a read succeeds; an invalid version
     /// is logged once, however often the same text is read again (<paramref name="rejected"/>).
     /// </summary>
-    private ProxyConfig? TryRead(ref bool failing, ref string? rejected, out bool retry)
+    private ProxyConfig? TryRead(IConfigFeedback feedback, ref bool failing, ref string? rejected, out bool retry)
     {
         retry = false;
         string text;
@@ -201,8 +196,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         catch (ConfigException e)
         {
             rejected = text;
-            ConfigLog.ReloadInvalid(_logger, FilePath, e.Errors.Count, string.Concat(e.Errors.Select(static error => Environment.NewLine + "  " + error)));
-            Rejected?.Invoke(e);
+            feedback.Rejected(e);
             return null;
         }
     }

@@ -8,34 +8,6 @@ namespace FProxy.Daemon;
 /// <content>Applying a snapshot: names checked, routes built, ports added, removed, rerouted or rebound.</content>
 public sealed partial class ProxyDaemon
 {
-    /// <summary>Configs built in code skip the parser: check here what only this daemon knows.</summary>
-    private void CheckNames(ProxyConfig config)
-    {
-        var errors = new List<string>();
-        var schema = Schema;
-        for (var i = 0; i < config.Apps.Count; i++)
-        {
-            var app = config.Apps[i];
-            foreach (var strategy in app.Rules.Select(static r => r.Strategy).Prepend(app.Strategy))
-            {
-                if (strategy is not null && !_options.Strategies.Contains(strategy))
-                {
-                    errors.Add($"Apps[{i}] \"{app.Name}\": \"Strategy\": unknown strategy \"{strategy}\"; valid strategies: {string.Join(", ", schema.Strategies)}");
-                }
-            }
-
-            if (app.HealthCheck is { } check && !_options.Probes.Contains(check.Probe))
-            {
-                errors.Add($"Apps[{i}] \"{app.Name}\": \"HealthCheck.Probe\": unknown probe \"{check.Probe}\"; valid probes: {string.Join(", ", schema.Probes)}");
-            }
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new ConfigException("config", errors);
-        }
-    }
-
     /// <summary>The route app <paramref name="app"/> uses now, for tests and diagnostics.</summary>
     internal AppRoute? GetRoute(string app) => _routes.GetValueOrDefault(app);
 
@@ -132,6 +104,7 @@ public sealed partial class ProxyDaemon
         sweep = sweep < MinIdleSweepInterval ? MinIdleSweepInterval : sweep;
         _idleSweep.Change(sweep, sweep);
         _appliedAt = _time.GetUtcNow();
+        _applied = true;
         DaemonLog.ConfigApplied(_logger, version, hash[..12], config.Apps.Count, routes.Values.Sum(static r => r.Config.Ports.Count), added, removed, rerouted, rebound);
         _metrics.Rollout(_bindFailures == 0 ? "applied" : "partial");
         Publish(DaemonEventKind.RolloutApplied, null, null, null, _bindFailures == 0

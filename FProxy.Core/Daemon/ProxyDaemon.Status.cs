@@ -14,6 +14,9 @@ public sealed partial class ProxyDaemon
     private long _version;
     private string _hash = ConfigHash.Compute(ProxyConfig.Empty);
     private DateTimeOffset? _appliedAt;
+
+    // Set once the first rollout has finished: the version is counted at its start, so it cannot say.
+    private volatile bool _applied;
     private volatile bool _shuttingDown;
 
     /// <summary>The version of the config in force: 1 for the first applied, +1 for each applied after it.</summary>
@@ -37,7 +40,7 @@ public sealed partial class ProxyDaemon
     {
         var reasons = new List<string>();
         var unbound = new List<int>();
-        if (Version == 0)
+        if (!_applied)
         {
             reasons.Add("no config applied yet");
         }
@@ -112,15 +115,21 @@ public sealed partial class ProxyDaemon
 
     /// <summary>
     /// A config source rejected a new snapshot as invalid (the running config stays in force):
-    /// reported as a failed rollout event and counted.
+    /// logged (event 1002, category FProxy.Config), published as a failed rollout event and counted,
+    /// the same for every source. Sources call it through <see cref="IConfigFeedback"/>.
     /// </summary>
     /// <param name="error">The validation errors.</param>
     public void ReportRejected(ConfigException error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        var part = error.Part is null ? string.Empty : $" ({error.Part})";
+        ConfigLog.Rejected(_configLogger, error.Source ?? "config", part, error.Errors.Count,
+            string.Concat(error.Errors.Select(static e => Environment.NewLine + "  " + e)));
         _metrics.Rollout("rejected");
-        Publish(DaemonEventKind.RolloutFailed, null, null, null, $"invalid config rejected, version {Version} stays in force: {error.Message}");
+        Publish(DaemonEventKind.RolloutFailed, null, null, null, $"invalid config{part} rejected, version {Version} stays in force: {error.Message}");
     }
+
+    void IConfigFeedback.Rejected(ConfigException error) => ReportRejected(error);
 
     private void Publish(DaemonEventKind kind, string? app, int? port, string? target, string message) =>
         _events.Publish(new DaemonEvent(kind, _time.GetUtcNow(), Version, app, port, target, message));

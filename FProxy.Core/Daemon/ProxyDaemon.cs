@@ -18,7 +18,7 @@ namespace FProxy.Daemon;
 /// connections; a Bind or Backlog change binds the new socket first (reuse-port) and then drains
 /// the old one. A port that cannot be bound is retried in the background and stops nothing else.
 /// </summary>
-public sealed partial class ProxyDaemon : IAsyncDisposable
+public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
 {
     private readonly ProxyDaemonOptions _options;
     private readonly IAddressResolver _resolver;
@@ -32,6 +32,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
     private readonly List<Task> _drains = [];
     private readonly HashSet<PortListener> _draining = [];
     private readonly ILogger _healthLogger;
+    private readonly ILogger _configLogger;
     private readonly TargetConnector _connector;
     private readonly Dictionary<string, AppHealth> _health = new(StringComparer.Ordinal);
     private readonly ProxyMetrics _metrics;
@@ -74,6 +75,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger("FProxy.Daemon");
         _healthLogger = loggerFactory.CreateLogger("FProxy.Health");
+        _configLogger = loggerFactory.CreateLogger("FProxy.Config");
         _metrics = new ProxyMetrics(options.MeterFactory, Observe());
         _connector = new TargetConnector(resolver, _time, loggerFactory.CreateLogger("FProxy.Transport"), _metrics);
         _handler = new ConnectionHandler(
@@ -142,14 +144,51 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
         }
     }
 
-    /// <summary>Applies every snapshot <paramref name="subscriber"/> emits until cancelled.</summary>
-    /// <exception cref="ConfigException">The first snapshot could not be loaded, or names a strategy or probe this daemon lacks.</exception>
+    /// <summary>
+    /// Applies every snapshot <paramref name="subscriber"/> emits until cancelled. A snapshot that
+    /// is invalid or fails to apply is reported (a <see cref="DaemonEventKind.RolloutFailed"/>
+    /// event, the rollouts metric, a log line) and the next one is applied: no snapshot stops it.
+    /// </summary>
+    /// <param name="subscriber">The config source; it reports its own rejections to this daemon.</param>
+    /// <param name="cancellationToken">Ends the run (the daemon keeps serving; <see cref="StopAsync"/> stops it).</param>
+    /// <exception cref="ConfigException">The source ended its stream with it (the file source does when the file is invalid at the start).</exception>
     public async Task RunAsync(IConfigSubscriber subscriber, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
-        await foreach (var config in subscriber.WatchAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var config in subscriber.WatchAsync(this, cancellationToken).ConfigureAwait(false))
+        {
+            await TryApplyAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ApplyAsync"/>, with a snapshot that is invalid or fails to apply reported (event,
+    /// metric, log line) instead of thrown; what a config source's loop calls for each snapshot.
+    /// </summary>
+    /// <param name="config">The snapshot.</param>
+    /// <param name="cancellationToken">Cancels the wait for a rollout in progress.</param>
+    /// <returns>Whether <paramref name="config"/> now runs.</returns>
+    public async Task<bool> TryApplyAsync(ProxyConfig config, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        try
         {
             await ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ConfigException e)
+        {
+            ReportRejected(e);
+            return false;
+        }
+#pragma warning disable CA1031 // A rollout that fails must not end the source's loop: later snapshots must still apply.
+        catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+#pragma warning restore CA1031
+        {
+            DaemonLog.RolloutFailed(_logger, e.Message, e);
+            _metrics.Rollout("failed");
+            Publish(DaemonEventKind.RolloutFailed, null, null, null, $"rollout failed, version {Version} stays in force as far as it was kept: {e.Message}");
+            return false;
         }
     }
 
@@ -159,12 +198,15 @@ public sealed partial class ProxyDaemon : IAsyncDisposable
     /// resolving in parallel without delaying the rollout.
     /// </summary>
     /// <exception cref="ConfigException">
-    /// The snapshot names a strategy or probe kind this daemon has not registered; nothing changes.
+    /// The snapshot breaks a rule of <see cref="ConfigValidator"/> (checked with this daemon's
+    /// strategies and probes); nothing changes.
     /// </exception>
     public async Task ApplyAsync(ProxyConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        CheckNames(config);
+        // Every source meets the same rules: a config built in code or pushed by a custom
+        // subscriber is checked here as the parser checks a file, with this daemon's names.
+        ConfigValidator.ThrowIfInvalid(config, "config", Schema);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -30,7 +30,7 @@ internal sealed class ProxyMetrics : IDisposable
         _connectDuration = _meter.CreateHistogram<double>("fproxy.upstream.connect.duration", "s",
             "Time to connect to a target, per successful connect.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
-        _rollouts = _meter.CreateCounter<long>("fproxy.rollouts", "{rollout}", "Config snapshots handled, by result: applied, partial, rejected.");
+        _rollouts = _meter.CreateCounter<long>("fproxy.rollouts", "{rollout}", "Config snapshots handled, by result: applied, partial (a port not bound yet), rejected (invalid), failed (an error while applying).");
         _meter.CreateObservableCounter("fproxy.bytes", observations.Bytes, "By",
             "Bytes forwarded, by app, target and direction (client_to_target, target_to_client).");
         _meter.CreateObservableGauge("fproxy.targets.healthy", observations.HealthyTargets, "{target}", "Targets of each app that take connections now.");

@@ -13,10 +13,10 @@ internal sealed class ConfigStream : IAsyncDisposable
     private readonly IAsyncEnumerator<ProxyConfig> _enumerator;
     private Task<bool>? _pending;
 
-    public ConfigStream(IConfigSubscriber subscriber, CancellationToken testCancellation)
+    public ConfigStream(IConfigSubscriber subscriber, CancellationToken testCancellation, IConfigFeedback? feedback = null)
     {
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(testCancellation);
-        _enumerator = subscriber.WatchAsync(_cancel.Token).GetAsyncEnumerator(_cancel.Token);
+        _enumerator = subscriber.WatchAsync(feedback ?? new RecordingFeedback(), _cancel.Token).GetAsyncEnumerator(_cancel.Token);
     }
 
     /// <summary>The next snapshot; fails the test if none comes within <paramref name="timeout"/>.</summary>

@@ -44,7 +44,7 @@ public sealed class FileConfigSubscriberTests
     private static ProxyConfig Config(string name, int port) => ConfigParser.Parse(Json(name, port));
 
     private ConfigStream Watch(CancellationToken cancellationToken) =>
-        new(new FileConfigSubscriber(_path, _logger), cancellationToken);
+        new(new FileConfigSubscriber(_path, _logger), cancellationToken, new RecordingFeedback(_logger));
 
     private Task WaitForLogAsync(int eventId, int count = 1) =>
         Wait.UntilAsync(() => _logger.Count(eventId) >= count, Deadline, $"log event {eventId}");
@@ -103,7 +103,7 @@ public sealed class FileConfigSubscriberTests
 
         var e = Assert.ThrowsAsync<ConfigException>(async () =>
         {
-            await foreach (var config in subscriber.WatchAsync(cancellationToken))
+            await foreach (var config in subscriber.WatchAsync(new RecordingFeedback(), cancellationToken))
             {
                 Assert.Fail("nothing should be emitted");
             }
@@ -119,7 +119,7 @@ public sealed class FileConfigSubscriberTests
         var path = Path.Combine(_dir, "nope", "config.json");
         var subscriber = new FileConfigSubscriber(path, NullLogger<FileConfigSubscriber>.Instance);
 
-        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
+        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(new RecordingFeedback(), cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
 
         Assert.That(e.Message, Is.EqualTo($"config file \"{path}\" not found"));
     }
@@ -131,7 +131,7 @@ public sealed class FileConfigSubscriberTests
         File.WriteAllText(_path, """{"Apps":[{"Name":"a","Ports":[70000],"Targets":["x"]}]}""");
         var subscriber = new FileConfigSubscriber(_path, NullLogger<FileConfigSubscriber>.Instance);
 
-        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
+        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(new RecordingFeedback(), cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
 
         Assert.That(e.Errors, Has.Count.EqualTo(2));
     }
@@ -309,7 +309,7 @@ public sealed class FileConfigSubscriberTests
     public async Task WatchAsync_CustomSchema_AcceptsItsStrategyAtStartAndOnReload(CancellationToken cancellationToken)
     {
         File.WriteAllText(_path, Json("a", 5001));
-        await using var stream = new ConfigStream(new FileConfigSubscriber(_path, _logger, schema: StickySchema), cancellationToken);
+        await using var stream = new ConfigStream(new FileConfigSubscriber(_path, _logger, schema: StickySchema), cancellationToken, new RecordingFeedback(_logger));
         Assert.That(await stream.NextAsync(), Is.EqualTo(Config("a", 5001)));
 
         File.WriteAllText(_path, StickyJson);
@@ -326,7 +326,7 @@ public sealed class FileConfigSubscriberTests
         File.WriteAllText(_path, StickyJson);
         var subscriber = new FileConfigSubscriber(_path, NullLogger<FileConfigSubscriber>.Instance);
 
-        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
+        var e = Assert.ThrowsAsync<ConfigException>(async () => await subscriber.WatchAsync(new RecordingFeedback(), cancellationToken).GetAsyncEnumerator(cancellationToken).MoveNextAsync())!;
 
         Assert.That(e.Errors, Has.Count.EqualTo(1));
         Assert.That(e.Errors[0], Does.Contain("unknown strategy \"sticky\""));

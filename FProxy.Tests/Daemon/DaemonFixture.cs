@@ -23,4 +23,30 @@ internal static class DaemonFixture
 
         return new(options, resolver ?? new StaticResolver(), loggerFactory, time, memoryPool: pool ?? new PinnedBlockMemoryPool());
     }
+
+    /// <summary>Collects the daemon's events in the background until the test's token ends.</summary>
+    public static System.Collections.Concurrent.ConcurrentQueue<DaemonEvent> Collect(ProxyDaemon daemon, CancellationToken ct)
+    {
+        var events = new System.Collections.Concurrent.ConcurrentQueue<DaemonEvent>();
+        var started = new TaskCompletionSource();
+        _ = Task.Run(async () =>
+        {
+            var stream = daemon.WatchEventsAsync(ct).GetAsyncEnumerator(ct);
+            var next = stream.MoveNextAsync(); // Subscribes before the first await completes.
+            started.SetResult();
+            try
+            {
+                while (await next)
+                {
+                    events.Enqueue(stream.Current);
+                    next = stream.MoveNextAsync();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, ct);
+        started.Task.Wait(ct);
+        return events;
+    }
 }

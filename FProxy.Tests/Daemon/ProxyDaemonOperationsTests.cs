@@ -18,7 +18,7 @@ public sealed class ProxyDaemonOperationsTests
         await using var echo = new EchoServer();
         var ports = FreePorts(2);
         await using var daemon = DaemonFixture.Create();
-        var events = Collect(daemon, ct);
+        var events = DaemonFixture.Collect(daemon, ct);
 
         await daemon.ApplyAsync(Config(App("a", [ports[0]], echo.Target)), ct);
         await daemon.ApplyAsync(Config(App("a", [ports[0], ports[1]], echo.Target)), ct);
@@ -43,7 +43,7 @@ public sealed class ProxyDaemonOperationsTests
         var blocker = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         blocker.Bind(new IPEndPoint(IPAddress.Loopback, ports[1])); // No SO_REUSEPORT: the daemon cannot share it.
         blocker.Listen(1);
-        var events = Collect(daemon, ct);
+        var events = DaemonFixture.Collect(daemon, ct);
         await daemon.ApplyAsync(Config(App("a", ports, "127.0.0.1:1")), ct);
 
         var readiness = daemon.GetReadiness();
@@ -86,7 +86,7 @@ public sealed class ProxyDaemonOperationsTests
         var logs = new TestLoggerFactory();
         await using var daemon = DaemonFixture.Create(loggerFactory: logs);
         await daemon.ApplyAsync(Config(App("a", [port], echo.Target)), ct);
-        var events = Collect(daemon, ct);
+        var events = DaemonFixture.Collect(daemon, ct);
         var first = daemon.GetListener(port)!;
 
         if (shutDownOnly)
@@ -159,7 +159,7 @@ public sealed class ProxyDaemonOperationsTests
         await using var echo = new EchoServer();
         var port = FreePorts(1)[0];
         await using var daemon = DaemonFixture.Create();
-        var events = Collect(daemon, ct);
+        var events = DaemonFixture.Collect(daemon, ct);
         await daemon.ApplyAsync(Config(App("a", [port], dead, echo.Target) with
         {
             HealthCheck = new HealthCheckConfig { Interval = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromMilliseconds(100), UnhealthyThreshold = 1 },
@@ -176,7 +176,7 @@ public sealed class ProxyDaemonOperationsTests
     {
         var port = FreePorts(1)[0];
         await using var daemon = DaemonFixture.Create();
-        var events = Collect(daemon, ct);
+        var events = DaemonFixture.Collect(daemon, ct);
         await daemon.ApplyAsync(Config(App("nowhere", [port], "missing.test:80")), ct);
         daemon.ReportRejected(new ConfigException("config.json", ["Apps[0]: missing \"Name\""]));
 
@@ -303,31 +303,5 @@ public sealed class ProxyDaemonOperationsTests
         Assert.That(await Sockets.ConnectAndReadEndAsync(port, ct), Is.EqualTo(SocketError.ConnectionReset));
         await Wait.UntilAsync(() => logs.Count(1250) == 1, ct);
         Assert.That(logs.Messages(1250).Single(), Does.Contain("target=- ").And.EndWith("end=refused"));
-    }
-
-    /// <summary>Collects the daemon's events in the background until the test's token ends.</summary>
-    private static System.Collections.Concurrent.ConcurrentQueue<DaemonEvent> Collect(ProxyDaemon daemon, CancellationToken ct)
-    {
-        var events = new System.Collections.Concurrent.ConcurrentQueue<DaemonEvent>();
-        var started = new TaskCompletionSource();
-        _ = Task.Run(async () =>
-        {
-            var stream = daemon.WatchEventsAsync(ct).GetAsyncEnumerator(ct);
-            var next = stream.MoveNextAsync(); // Subscribes before the first await completes.
-            started.SetResult();
-            try
-            {
-                while (await next)
-                {
-                    events.Enqueue(stream.Current);
-                    next = stream.MoveNextAsync();
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }, ct);
-        started.Task.Wait(ct);
-        return events;
     }
 }

@@ -1,0 +1,24 @@
+using System.Collections.Concurrent;
+using FProxy.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FProxy.Tests.Configuration;
+
+/// <summary>
+/// Stands in for the daemon as a source's <see cref="IConfigFeedback"/>: keeps each rejection and
+/// logs it as the daemon does (event 1002), so a test can wait on either.
+/// </summary>
+internal sealed class RecordingFeedback(ILogger? logger = null) : IConfigFeedback
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    public ConcurrentQueue<ConfigException> Rejections { get; } = new();
+
+    public void Rejected(ConfigException error)
+    {
+        Rejections.Enqueue(error);
+        ConfigLog.Rejected(_logger, error.Source ?? "config", error.Part is null ? string.Empty : $" ({error.Part})", error.Errors.Count,
+            string.Concat(error.Errors.Select(static e => Environment.NewLine + "  " + e)));
+    }
+}
