@@ -57,7 +57,8 @@ internal static partial class Program
 
         Signals: SIGTERM or SIGINT turn /readyz to 503 at once, keep listeners open for
         FPROXY_SHUTDOWN_DELAY, close them, drain open connections up to each app's
-        DrainTimeout, then exit 0.
+        DrainTimeout, then exit 0. SIGHUP reads the config file again (as a change would);
+        it never ends the process.
 
         Exit codes: 0 clean shutdown; 1 the admin endpoint could not listen; 2 invalid or
         missing config or FPROXY_* variable.

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FProxy.Configuration;
 using FProxy.Daemon;
 using Microsoft.Extensions.Hosting;
@@ -30,6 +31,7 @@ internal sealed partial class ProxyService(
     private readonly CancellationTokenSource _watchStop = new();
     private readonly CancellationTokenSource _stopped = new();
     private Task _watch = Task.CompletedTask;
+    private PosixSignalRegistration? _hangup;
     private int _stopping;
 
     /// <summary>Cancelled once the daemon has drained: admin streams end then.</summary>
@@ -54,6 +56,10 @@ internal sealed partial class ProxyService(
         // SIGTERM reaches the host as ApplicationStopping; readiness turns false at that moment,
         // before the host gets round to the stop hooks.
         lifetime.ApplicationStopping.Register(static state => ((ProxyDaemon)state!).BeginShutdown(), daemon);
+
+        // SIGHUP is how operators ask a daemon to reload (and what a closing terminal sends): its
+        // default action would end the process and cut every connection.
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnHangup);
         _watch = WatchAsync(_watchStop.Token);
         return Task.CompletedTask;
     }
@@ -96,6 +102,7 @@ internal sealed partial class ProxyService(
 
     public void Dispose()
     {
+        _hangup?.Dispose();
         _watchStop.Dispose();
         _stopped.Dispose();
     }
@@ -130,6 +137,26 @@ internal sealed partial class ProxyService(
             lifetime.StopApplication();
         }
     }
+
+    private void OnHangup(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        if (subscriber is FileConfigSubscriber file)
+        {
+            LogHangup(logger, file.FilePath);
+            file.Reload();
+        }
+        else
+        {
+            LogHangupIgnored(logger, subscriber.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(1406, LogLevel.Information, "SIGHUP: reading config {Path} again")]
+    private static partial void LogHangup(ILogger logger, string path);
+
+    [LoggerMessage(1407, LogLevel.Information, "SIGHUP ignored: the config source {Source} follows its changes on its own")]
+    private static partial void LogHangupIgnored(ILogger logger, string source);
 
     [LoggerMessage(1400, LogLevel.Critical, "{Message}")]
     private static partial void LogInvalidConfig(ILogger logger, string message);

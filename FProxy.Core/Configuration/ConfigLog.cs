@@ -32,6 +32,9 @@ internal static partial class ConfigLog
     [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "Stopped watching config {Path}")]
     public static partial void WatchStopped(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information, Message = "Config {Path} read again on request: unchanged, nothing to apply")]
+    public static partial void ReloadUnchanged(ILogger logger, string path);
+
     [LoggerMessage(EventId = 1009, Level = LogLevel.Debug, Message = "Config {Path} was read again with the same invalid content; already reported")]
     public static partial void StillInvalid(ILogger logger, string path);
 }

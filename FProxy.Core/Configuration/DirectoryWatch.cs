@@ -62,6 +62,9 @@ internal sealed class DirectoryWatch : IDisposable
         _watcher.Dispose();
     }
 
+    /// <summary>Wakes the reader as a directory event would: it reads the file after the debounce.</summary>
+    public void Poke() => Signal();
+
     private void OnEvent(object sender, FileSystemEventArgs e) => Signal();
 
     private void OnError(object sender, ErrorEventArgs e)

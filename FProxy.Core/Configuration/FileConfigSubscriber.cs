@@ -28,6 +28,8 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConfigSchema _schema;
+    private DirectoryWatch? _watch; // Of the running WatchAsync, for Reload.
+    private bool _reloadRequested;
 
     /// <summary>Creates a subscriber for the config file at <paramref name="path"/>.</summary>
     /// <param name="path">The config file; relative paths are resolved against the current directory.</param>
@@ -47,6 +49,17 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         _logger = logger;
         _time = timeProvider ?? TimeProvider.System;
         _schema = schema ?? ConfigSchema.Default;
+    }
+
+    /// <summary>
+    /// Reads the file again now (what SIGHUP asks of the host), as if it had changed: a new valid
+    /// version is emitted, an invalid one reported, and an unchanged one logged as such. Does
+    /// nothing when no <see cref="WatchAsync"/> is running.
+    /// </summary>
+    public void Reload()
+    {
+        Volatile.Write(ref _reloadRequested, true);
+        Volatile.Read(ref _watch)?.Poke();
     }
 
     /// <summary>The config file, as given.</summary>
@@ -76,6 +89,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
 
         // Start watching before the first read, so that a change made during it is not missed.
         using var watch = new DirectoryWatch(directory, PollInterval, _time, e => ConfigLog.WatcherFailed(_logger, directory, e));
+        Volatile.Write(ref _watch, watch);
         var identity = FileIdentity.Of(fullPath);
         var last = ConfigFile.Load(FilePath, _schema);
         ConfigLog.Loaded(_logger, FilePath, last.Apps.Count);
@@ -100,6 +114,12 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
                 }
 
                 identity = FileIdentity.Of(fullPath);
+                var requested = Volatile.Read(ref _reloadRequested) && Interlocked.Exchange(ref _reloadRequested, false);
+                if (requested)
+                {
+                    rejected = null; // Asked to read again: an invalid file is reported again.
+                }
+
                 var next = TryRead(feedback, ref failing, ref rejected, out retry);
                 if (next is null)
                 {
@@ -108,7 +128,15 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
 
                 if (next == last)
                 {
-                    ConfigLog.Unchanged(_logger, FilePath);
+                    if (requested)
+                    {
+                        ConfigLog.ReloadUnchanged(_logger, FilePath);
+                    }
+                    else
+                    {
+                        ConfigLog.Unchanged(_logger, FilePath);
+                    }
+
                     continue;
                 }
 
@@ -119,6 +147,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         }
         finally
         {
+            Interlocked.CompareExchange(ref _watch, null, watch);
             ConfigLog.WatchStopped(_logger, FilePath);
         }
     }

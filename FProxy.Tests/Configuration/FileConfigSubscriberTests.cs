@@ -15,6 +15,8 @@ public sealed class FileConfigSubscriberTests
     private const int StoppedEvent = 1008;
     private const int StillInvalidEvent = 1009;
 
+    private const int ReloadUnchangedEvent = 1010;
+
     /// <summary>A config using the custom strategy of <see cref="StickySchema"/>, in another case.</summary>
     private const string StickyJson = """{"Apps":[{"Name":"a","Ports":[5001],"Targets":["localhost:9001"],"Strategy":"sticky"}]}""";
 
@@ -48,6 +50,40 @@ public sealed class FileConfigSubscriberTests
 
     private Task WaitForLogAsync(int eventId, int count = 1) =>
         Wait.UntilAsync(() => _logger.Count(eventId) >= count, Deadline, $"log event {eventId}");
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Reload_UnchangedFile_ReadAgainAndLoggedNothingEmitted(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 7001));
+        var subscriber = new FileConfigSubscriber(_path, _logger);
+        await using var stream = new ConfigStream(subscriber, cancellationToken, new RecordingFeedback(_logger));
+        await stream.NextAsync();
+
+        subscriber.Reload();
+
+        await WaitForLogAsync(ReloadUnchangedEvent);
+        File.WriteAllText(_path, Json("a", 7002));
+        Assert.That((await stream.NextAsync()).Apps[0].Ports, Is.EqualTo(new[] { 7002 }), "still watching");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Reload_InvalidFileAlreadyReported_ReportedAgain(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 7001));
+        var subscriber = new FileConfigSubscriber(_path, _logger);
+        var feedback = new RecordingFeedback(_logger);
+        await using var stream = new ConfigStream(subscriber, cancellationToken, feedback);
+        await stream.NextAsync();
+        File.WriteAllText(_path, """{"Apps":[{"Name":"a","Ports":[70000],"Targets":["localhost:9001"]}]}""");
+        await Wait.UntilAsync(() => feedback.Rejections.Count == 1, Deadline, "the first report");
+
+        subscriber.Reload();
+
+        await Wait.UntilAsync(() => feedback.Rejections.Count == 2, Deadline, "reported again on request");
+        Assert.That(feedback.Rejections.Last().Errors.Single(), Does.Contain("port 70000 is outside 1..65535"));
+    }
 
     [Test]
     public void Load_MissingFile_ThrowsNotFound()

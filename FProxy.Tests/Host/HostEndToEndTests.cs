@@ -226,6 +226,27 @@ public sealed class HostEndToEndTests
         Assert.That(host.Lines, Has.Some.Contains("shutdown complete"));
     }
 
+    [Test]
+    public async Task SigHup_OpenConnection_ConfigReadAgainAndNothingCut(CancellationToken ct)
+    {
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        using var host = HostProcess.Start(HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target])));
+        await host.WaitForLineAsync("config applied", StartTimeout);
+        using var open = await Sockets.ConnectAsync(port, ct);
+        await EchoOnAsync(open, "before", ct);
+
+        host.Signal(HostProcess.SigHup);
+
+        await host.WaitForEventAsync(1406, TimeSpan.FromSeconds(10));
+        await host.WaitForEventAsync(1010, TimeSpan.FromSeconds(10));
+        Assert.That(host.HasExited, Is.False, "SIGHUP does not end the process");
+        await EchoOnAsync(open, "after", ct);
+        Assert.That(await Probe.EchoAsync(port, "new", ct), Is.EqualTo("new"));
+        Assert.That(host.CountLines("config applied"), Is.EqualTo(1), "the same config is not applied again");
+        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+    }
+
     [TestCase(15, TestName = "SigTerm_NoConnections_ExitsZeroPromptly")]
     [TestCase(2, TestName = "SigInt_NoConnections_ExitsZeroPromptly")]
     public async Task Signal_NoConnections_ExitsZeroPromptly(int signal)

@@ -18,6 +18,7 @@ internal sealed class HostProcess : IDisposable
 {
     public const int SigTerm = 15;
     public const int SigInt = 2;
+    public const int SigHup = 1;
 
     private const int RlimitNoFile = 7;
     private const int ScClkTck = 2;
@@ -108,17 +109,20 @@ internal sealed class HostProcess : IDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        // A shell that starts the test run in the background (`dotnet test &` in a script) leaves
+        // SIGINT and SIGQUIT ignored in everything it starts, and a process keeps a signal that was
+        // ignored at its start ignored: the host would never see the signals these tests send. A
+        // host started by hand gets them at their defaults, so give the host that.
+        info.FileName = "env";
+        info.ArgumentList.Add("--default-signal=INT,QUIT,HUP,TERM");
         if (fdLimit is { } limit)
         {
-            info.FileName = "bash";
+            info.ArgumentList.Add("bash");
             info.ArgumentList.Add("-c");
             info.ArgumentList.Add($"ulimit -n {limit.ToString(CultureInfo.InvariantCulture)} && exec \"$0\" \"$@\"");
-            info.ArgumentList.Add(dotnet);
         }
-        else
-        {
-            info.FileName = dotnet;
-        }
+
+        info.ArgumentList.Add(dotnet);
 
         info.ArgumentList.Add(HostDll);
         foreach (var arg in args ?? [])
