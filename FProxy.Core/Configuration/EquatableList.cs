@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 
 namespace FProxy.Configuration;
 
@@ -7,6 +8,7 @@ namespace FProxy.Configuration;
 /// (the daemon applies a snapshot only when it differs from the running one).
 /// </summary>
 /// <typeparam name="T">The element type; its own <see cref="object.Equals(object)"/> decides equality.</typeparam>
+[CollectionBuilder(typeof(EquatableListBuilder), nameof(EquatableListBuilder.Create))]
 public sealed class EquatableList<T> : IReadOnlyList<T>, IEquatable<EquatableList<T>>
 {
     private readonly T[] _items;

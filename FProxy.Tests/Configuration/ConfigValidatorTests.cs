@@ -18,6 +18,29 @@ public sealed class ConfigValidatorTests
     }
 
     [Test]
+    public void Validate_ConfigWrittenWithCollectionExpressions_ReadsLikeItsJson()
+    {
+        var config = new ProxyConfig
+        {
+            Apps =
+            [
+                new AppConfig
+                {
+                    Name = "web",
+                    Ports = [7001, 7002],
+                    Targets = [new("10.0.0.1", 80), new("10.0.0.2", 80) { Weight = 2 }],
+                    Rules = [new RuleConfig { Match = new MatchConfig { Sni = ["*.example.com"] }, Targets = [new("10.0.0.3", 443)] }],
+                },
+            ],
+        };
+
+        Assert.That(ConfigValidator.Validate(config), Is.Empty);
+        Assert.That(config.Apps[0].Ports, Is.EqualTo(new EquatableList<int>([7001, 7002])));
+        Assert.That(config, Is.EqualTo(ConfigParser.Parse(
+            """{"Apps":[{"Name":"web","Ports":[7001,7002],"Targets":["10.0.0.1:80",{"Address":"10.0.0.2:80","Weight":2}],"Rules":[{"Match":{"Sni":["*.example.com"]},"Targets":["10.0.0.3:443"]}]}]}""")));
+    }
+
+    [Test]
     public void Validate_NoTargets_Error()
     {
         var config = Config(App("a", [7001]));
