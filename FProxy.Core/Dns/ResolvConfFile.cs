@@ -69,7 +69,7 @@ internal sealed class ResolvConfFile
             try
             {
                 using StreamReader? reader = stamp.Item2 >= 0 ? new StreamReader(_path) : null;
-                config = ResolverConfig.Parse(reader, localDomain, resOptions, hostName);
+                config = ResolvConfParser.Parse(reader, localDomain, resOptions, hostName);
                 read = reader is not null;
                 _stamp = stamp;
             }
@@ -78,7 +78,7 @@ internal sealed class ResolvConfFile
                 // Keep what was read before (at first, what applies without the file) and try again on
                 // the next lookup: the stamp is not recorded.
                 DnsLog.ResolvConfUnreadable(_logger, _path, e);
-                config = _config ?? ResolverConfig.Parse(null, localDomain, resOptions, hostName);
+                config = _config ?? ResolvConfParser.Parse(null, localDomain, resOptions, hostName);
             }
 
             if (_config?.ToString() != config.ToString())
