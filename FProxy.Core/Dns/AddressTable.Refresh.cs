@@ -44,6 +44,8 @@ internal sealed partial class AddressTable
 
     private async Task<LookupResult> ResolveAsync(AddressEntry entry, CancellationToken cancellationToken)
     {
+        // The name as given, never with the search list applied, and a trailing dot kept: glibc's files
+        // backend matches the hosts file the same way ("db." does not match a "db" line).
         bool found = _hostsFile.TryLookup(entry.Host, out IPAddress[] addresses, out int hostsFileVersion);
         entry.HostsFileVersion = hostsFileVersion;
         if (found)
@@ -52,7 +54,7 @@ internal sealed partial class AddressTable
             return new LookupResult(addresses, _options.MaxRefresh, Error: null, FromHostsFile: true);
         }
 
-        return await _nameServers.LookupAsync(entry.Host, cancellationToken).ConfigureAwait(false);
+        return await _search.LookupAsync(entry.Host, cancellationToken).ConfigureAwait(false);
     }
 
     private TimeSpan OnSuccess(AddressEntry entry, LookupResult result)

@@ -11,8 +11,9 @@ namespace FProxy.Dns;
 /// path only reads the table (<see cref="GetAsync"/>). A failed refresh keeps the last good addresses.
 /// </summary>
 /// <remarks>
-/// Resolution order: the hosts file, then A and AAAA queries in parallel to the configured (or the
-/// system's) nameservers. The table does not balance, health-check or cache negative answers beyond
+/// Resolution order: the hosts file (the name as given), then A and AAAA queries in parallel to the
+/// configured (or the system's) nameservers, for each name of the search list in turn
+/// (<see cref="NameSearch"/>). The table does not balance, health-check or cache negative answers beyond
 /// the retry delay; ordering for Happy Eyeballs is the only policy it applies.
 /// </remarks>
 internal sealed partial class AddressTable : IAsyncDisposable, IAddressResolver
@@ -21,7 +22,7 @@ internal sealed partial class AddressTable : IAsyncDisposable, IAddressResolver
     private readonly ILogger<AddressTable> _logger;
     private readonly TimeProvider _timeProvider;
     private readonly HostsFile _hostsFile;
-    private readonly NameServerClient _nameServers;
+    private readonly NameSearch _search;
     private readonly ConcurrentDictionary<string, AddressEntry> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private readonly List<Task> _loops = [];
@@ -41,7 +42,9 @@ internal sealed partial class AddressTable : IAsyncDisposable, IAddressResolver
         _logger = logger;
         _timeProvider = timeProvider;
         _hostsFile = new HostsFile(options.HostsFilePath, logger);
-        _nameServers = new NameServerClient(options, logger);
+        _search = new NameSearch(
+            new ResolvConfFile(options.ResolvConfPath, options.ResolverEnvironment, logger),
+            new NameServerClient(options, logger));
     }
 
     /// <summary>

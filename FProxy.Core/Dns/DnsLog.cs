@@ -38,4 +38,10 @@ internal static partial class DnsLog
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Error, Message = "Unexpected error while refreshing {Host}")]
     public static partial void RefreshError(ILogger logger, string host, Exception exception);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Information, Message = "Target names are looked up with {Config} ({Sources})")]
+    public static partial void SearchConfigured(ILogger logger, string config, string sources);
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Resolver configuration {Path} could not be read; keeping the search list and options read before")]
+    public static partial void ResolvConfUnreadable(ILogger logger, string path, Exception exception);
 }

@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace FProxy.Dns;
 
 /// <summary>
-/// How FProxy resolves target host names: which nameservers, which hosts file, and how often the
-/// addresses it keeps are refreshed.
+/// How FProxy resolves target host names: which nameservers, which hosts file, which resolver
+/// configuration (search list and options), and how often the addresses it keeps are refreshed.
 /// </summary>
 public sealed class DnsOptions
 {
@@ -24,6 +24,22 @@ public sealed class DnsOptions
     /// DNS. An empty string turns the hosts file off.
     /// </summary>
     public string HostsFilePath { get; set; } = "/etc/hosts";
+
+    /// <summary>
+    /// The resolver configuration (default <c>/etc/resolv.conf</c>) whose <c>search</c> and <c>domain</c>
+    /// lines and <c>ndots</c> and <c>no-tld-query</c> options decide which names are queried for a short
+    /// name, as glibc applies them; the <c>LOCALDOMAIN</c> and <c>RES_OPTIONS</c> environment variables
+    /// override it as they do for glibc. Re-read when it changes. An empty string means no file: then
+    /// only those variables (and the host name's domain) apply. The nameservers do not come from here
+    /// but from <see cref="Servers"/> or the system.
+    /// </summary>
+    public string ResolvConfPath { get; set; } = "/etc/resolv.conf";
+
+    /// <summary>
+    /// Where <c>LOCALDOMAIN</c>, <c>RES_OPTIONS</c> and the host name are read (the process, by default).
+    /// Internal so tests can give their own without changing the process environment.
+    /// </summary>
+    internal ResolverEnvironment ResolverEnvironment { get; set; } = ResolverEnvironment.Process;
 
     /// <summary>Timeout of one DNS query attempt (default 2 s).</summary>
     public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -57,9 +73,9 @@ public sealed class DnsOptions
                 $"DnsOptions.MinRefresh ({MinRefresh}) must not be greater than DnsOptions.MaxRefresh ({MaxRefresh}).");
         }
 
-        if (Servers is null || HostsFilePath is null)
+        if (Servers is null || HostsFilePath is null || ResolvConfPath is null || ResolverEnvironment is null)
         {
-            throw new InvalidOperationException("DnsOptions.Servers and DnsOptions.HostsFilePath must not be null.");
+            throw new InvalidOperationException("DnsOptions.Servers, DnsOptions.HostsFilePath and DnsOptions.ResolvConfPath must not be null.");
         }
     }
 

@@ -7,10 +7,19 @@ namespace FProxy.Dns;
 /// <param name="Ttl">Smallest TTL of the records used; drives the next refresh.</param>
 /// <param name="Error">Why there is no address; null on success.</param>
 /// <param name="FromHostsFile">True when the hosts file answered.</param>
-internal readonly record struct LookupResult(IPAddress[] Addresses, TimeSpan Ttl, string? Error, bool FromHostsFile)
+/// <param name="Status">How the lookup ended.</param>
+/// <param name="AnsweredAs">The name DNS answered for when the search list made it differ from the name asked for; else null.</param>
+internal readonly record struct LookupResult(
+    IPAddress[] Addresses,
+    TimeSpan Ttl,
+    string? Error,
+    bool FromHostsFile,
+    LookupStatus Status = LookupStatus.Found,
+    string? AnsweredAs = null)
 {
     /// <summary>Where the answer came from, for logs.</summary>
-    public string Source => FromHostsFile ? "the hosts file" : "DNS";
+    public string Source => FromHostsFile ? "the hosts file" : AnsweredAs is null ? "DNS" : "DNS as " + AnsweredAs;
 
-    public static LookupResult Failed(string error) => new([], TimeSpan.Zero, error, FromHostsFile: false);
+    public static LookupResult Failed(string error, LookupStatus status = LookupStatus.Failed) =>
+        new([], TimeSpan.Zero, error, FromHostsFile: false, status);
 }

@@ -64,7 +64,13 @@ internal sealed class NameServerClient
         });
     }
 
-    /// <summary>Queries A and AAAA for <paramref name="host"/> in parallel and combines the answers.</summary>
+    /// <summary>False when no nameserver is configured: every lookup fails.</summary>
+    public bool HasServers => _client is not null;
+
+    /// <summary>
+    /// Queries A and AAAA for <paramref name="host"/>, exactly that name (no search list: see
+    /// <see cref="NameSearch"/>), in parallel, and combines the answers.
+    /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     public async Task<LookupResult> LookupAsync(string host, CancellationToken cancellationToken)
     {
@@ -91,22 +97,24 @@ internal sealed class NameServerClient
 
         if (a.Code == DnsResponseCode.NotExistentDomain || aaaa.Code == DnsResponseCode.NotExistentDomain)
         {
-            return LookupResult.Failed($"\"{host}\" not found (NXDOMAIN)");
+            return LookupResult.Failed($"\"{host}\" not found (NXDOMAIN)", LookupStatus.NotFound);
         }
 
         if (a.Code == DnsResponseCode.NoError && aaaa.Code == DnsResponseCode.NoError)
         {
-            return LookupResult.Failed($"\"{host}\" has no A or AAAA record");
+            return LookupResult.Failed($"\"{host}\" has no A or AAAA record", LookupStatus.NoAddress);
         }
 
         FamilyAnswer failed = a.Code != DnsResponseCode.NoError ? a : aaaa;
-        return LookupResult.Failed(failed.Code switch
+        return failed.Code switch
         {
-            DnsResponseCode.ConnectionTimeout => $"lookup of \"{host}\" timed out (no answer within {_queryTimeout.TotalSeconds:0.###} s, {Retries + 1} attempts)",
-            DnsResponseCode.ServerFailure => $"lookup of \"{host}\" failed: server failure (SERVFAIL)",
-            DnsResponseCode.Refused => $"lookup of \"{host}\" failed: refused by the nameserver (REFUSED)",
-            _ => $"lookup of \"{host}\" failed: {failed.Message}",
-        });
+            DnsResponseCode.ConnectionTimeout => LookupResult.Failed(
+                $"lookup of \"{host}\" timed out (no answer within {_queryTimeout.TotalSeconds:0.###} s, {Retries + 1} attempts)"),
+            DnsResponseCode.ServerFailure => LookupResult.Failed(
+                $"lookup of \"{host}\" failed: server failure (SERVFAIL)", LookupStatus.ServerFailure),
+            DnsResponseCode.Refused => LookupResult.Failed($"lookup of \"{host}\" failed: refused by the nameserver (REFUSED)"),
+            _ => LookupResult.Failed($"lookup of \"{host}\" failed: {failed.Message}"),
+        };
     }
 
     private static async Task<FamilyAnswer> QueryAsync(LookupClient client, string host, QueryType type, CancellationToken cancellationToken)

@@ -460,6 +460,8 @@ public sealed class AddressTableTests
             {
                 Servers = [_dns.EndPoint],
                 HostsFilePath = hostsFile ? _hostsPath! : "", // never the machine's /etc/hosts
+                ResolvConfPath = "", // nor its search list (NameSearchTests cover searching)
+                ResolverEnvironment = ResolverEnvironment.Of(new Dictionary<string, string>()),
                 QueryTimeout = queryTimeout ?? TimeSpan.FromSeconds(2),
             },
             logger ?? NullLogger<AddressTable>.Instance,

@@ -61,6 +61,16 @@ public sealed class DnsOptionsTests
         Assert.That(options.Validate, Throws.Nothing);
         Assert.That(options.Servers, Is.Empty);
         Assert.That(options.HostsFilePath, Is.EqualTo("/etc/hosts"));
+        Assert.That(options.ResolvConfPath, Is.EqualTo("/etc/resolv.conf"));
+        Assert.That(options.ResolverEnvironment, Is.SameAs(ResolverEnvironment.Process));
+    }
+
+    [Test]
+    public void Validate_NullResolvConfPath_Throws()
+    {
+        var options = new DnsOptions { ResolvConfPath = null! };
+
+        Assert.That(options.Validate, Throws.InvalidOperationException.With.Message.Contains("DnsOptions.ResolvConfPath"));
     }
 
     [TestCase(nameof(DnsOptions.QueryTimeout), 0)]

@@ -20,6 +20,7 @@ internal sealed class LoopbackDnsServer : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, Zone> _zones = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _queries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentQueue<string> _queryLog = new();
     private readonly ConcurrentDictionary<Socket, Task> _tcpConnections = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Socket _udp;
@@ -69,6 +70,12 @@ internal sealed class LoopbackDnsServer : IAsyncDisposable
     /// <summary>Queries received for <paramref name="name"/> (any type; a UDP query retried over TCP counts twice).</summary>
     public int QueryCount(string name) => _queries.TryGetValue(Normalize(name), out int count) ? count : 0;
 
+    /// <summary>
+    /// Every name queried so far, once each, in the order of its first query. A resolver asks A and
+    /// AAAA of one name in parallel, so only the order between names means something.
+    /// </summary>
+    public string[] QueriedNames() => [.. _queryLog.Distinct(StringComparer.OrdinalIgnoreCase)];
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -100,6 +107,7 @@ internal sealed class LoopbackDnsServer : IAsyncDisposable
         }
 
         _queries.AddOrUpdate(name, 1, static (_, n) => n + 1);
+        _queryLog.Enqueue(name);
         Interlocked.Increment(ref _totalQueries);
         ReadOnlySpan<byte> question = query[12..questionEnd];
         Zone? zone = _zones.GetValueOrDefault(name);

@@ -41,6 +41,20 @@ public sealed class LoopbackDnsServerTests
     }
 
     [Test]
+    public async Task QueriedNames_SeveralQueries_ListsEachNameOnceInFirstQueryOrder(CancellationToken cancellationToken)
+    {
+        await using var dns = new LoopbackDnsServer();
+        var client = new LookupClient(new LookupClientOptions(dns.EndPoint) { UseCache = false });
+
+        await client.QueryAsync("b.test", QueryType.A, cancellationToken: cancellationToken);
+        await client.QueryAsync("a.test", QueryType.A, cancellationToken: cancellationToken);
+        await client.QueryAsync("B.test", QueryType.AAAA, cancellationToken: cancellationToken);
+        await client.QueryAsync("c.test", QueryType.A, cancellationToken: cancellationToken);
+
+        Assert.That(dns.QueriedNames(), Is.EqualTo(new[] { "b.test", "a.test", "c.test" }));
+    }
+
+    [Test]
     public async Task Query_DroppedName_TimesOut(CancellationToken cancellationToken)
     {
         await using var dns = new LoopbackDnsServer();
