@@ -36,6 +36,9 @@ internal static partial class DaemonLog
     [LoggerMessage(1309, LogLevel.Warning, "{App}: none of its targets resolve ({Reasons}); applied anyway, it recovers when they do")]
     public static partial void AppUnresolvable(ILogger logger, string app, string reasons);
 
+    [LoggerMessage(1312, LogLevel.Error, "rollout rejected, nothing changed, version {Version} stays in force: {Reason}")]
+    public static partial void RolloutRejected(ILogger logger, long version, string reason, Exception? exception);
+
     [LoggerMessage(1311, LogLevel.Error, "rollout of a valid config failed, the running config stays in force as far as it was kept: {Reason}")]
     public static partial void RolloutFailed(ILogger logger, string reason, Exception exception);
 

@@ -54,10 +54,29 @@ public sealed partial class ProxyDaemon
                 : e.Message;
             return false;
         }
+#pragma warning disable CA1031 // Whatever a bind throws, the port is retried like any that cannot be bound: the rest of the rollout stands.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            reason = $"{e.GetType().Name}: {e.Message}";
+            return false;
+        }
 
         var old = slot.Listener;
         listener.Failed = OnListenerFailed;
-        listener.Start();
+        try
+        {
+            listener.Start();
+        }
+#pragma warning disable CA1031 // As above: a listener that cannot start is closed and its port retried; nothing is left half-open.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            listener.Close(); // It accepted nothing: there is nothing to drain.
+            reason = $"{e.GetType().Name}: {e.Message}";
+            return false;
+        }
+
         lock (_sync)
         {
             slot.Listener = listener;

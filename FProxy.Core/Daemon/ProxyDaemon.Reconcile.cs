@@ -11,7 +11,7 @@ public sealed partial class ProxyDaemon
     /// <summary>The route app <paramref name="app"/> uses now, for tests and diagnostics.</summary>
     internal AppRoute? GetRoute(string app) => _routes.GetValueOrDefault(app);
 
-    private void Reconcile(ProxyConfig config)
+    private void Reconcile(ProxyConfig config, Dictionary<string, IHealthProbe> probes)
     {
         var version = Interlocked.Increment(ref _version);
         var hash = ConfigHash.Compute(config);
@@ -41,7 +41,7 @@ public sealed partial class ProxyDaemon
                 }
             }
 
-            health.Update(app, _options.Probes);
+            health.Update(app, _options.Probes, probes.GetValueOrDefault(app.Name));
             routes[app.Name] = new AppRoute(app, health, _options.Strategies, _time, _healthLogger,
                 _routes.TryGetValue(app.Name, out var previous) ? previous.Limit : null);
         }

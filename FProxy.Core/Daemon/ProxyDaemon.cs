@@ -65,7 +65,8 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
         IAddressResolver resolver,
         ILoggerFactory? loggerFactory,
         TimeProvider? timeProvider,
-        MemoryPool<byte>? memoryPool)
+        MemoryPool<byte>? memoryPool,
+        Func<ITransport, ITransport>? wrapTransport = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -86,6 +87,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
             accessLogger: loggerFactory.CreateLogger(AccessLog.Category),
             accessLogAll: options.AccessLogAll);
         _transport = CreateTransport(options, _time, memoryPool ?? PinnedBlockMemoryPool.Shared, _handler.Budget, loggerFactory.CreateLogger("FProxy.Transport"));
+        _transport = wrapTransport?.Invoke(_transport) ?? _transport; // Tests inject faults here.
         _idleSweep = _time.CreateTimer(static s => ((ProxyDaemon)s!).CloseIdleConnections(), this, IdleSweepInterval, IdleSweepInterval);
     }
 
@@ -181,6 +183,13 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
             ReportRejected(e);
             return false;
         }
+        catch (RolloutException e)
+        {
+            DaemonLog.RolloutRejected(_logger, Version, e.Message, e.InnerException);
+            _metrics.Rollout("failed");
+            Publish(DaemonEventKind.RolloutFailed, null, null, null, $"rollout failed, nothing changed, version {Version} stays in force: {e.Message}");
+            return false;
+        }
 #pragma warning disable CA1031 // A rollout that fails must not end the source's loop: later snapshots must still apply.
         catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
 #pragma warning restore CA1031
@@ -201,6 +210,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
     /// The snapshot breaks a rule of <see cref="ConfigValidator"/> (checked with this daemon's
     /// strategies and probes); nothing changes.
     /// </exception>
+    /// <exception cref="RolloutException">A strategy or probe factory threw; nothing changes.</exception>
     public async Task ApplyAsync(ProxyConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -211,7 +221,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
         try
         {
             ObjectDisposedException.ThrowIf(_stopped, this);
-            Reconcile(config);
+            Reconcile(config, Preflight(config));
         }
         finally
         {

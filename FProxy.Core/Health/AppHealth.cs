@@ -48,7 +48,7 @@ internal sealed class AppHealth
     /// (healthy), forgets those removed, and (re)starts checkers when HealthCheck changed. Called
     /// by the daemon under its gate, never concurrently.
     /// </summary>
-    public void Update(AppConfig config, ProbeRegistry probes)
+    public void Update(AppConfig config, ProbeRegistry probes, IHealthProbe? prepared = null)
     {
         var wanted = config.AllTargets().ToDictionary(static t => t.Key, StringComparer.Ordinal);
         foreach (var (key, state) in _targets.ToArray())
@@ -97,7 +97,7 @@ internal sealed class AppHealth
                 }
             }
 
-            _probe = check is null ? null : CreateProbe(probes, check);
+            _probe = check is null ? null : prepared ?? CreateProbe(probes, check);
         }
 
         _check = check;

@@ -13,7 +13,8 @@ internal static class DaemonFixture
         PinnedBlockMemoryPool? pool = null,
         ProxyDaemonOptions? options = null,
         TimeProvider? time = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        Func<FProxy.Transport.ITransport, FProxy.Transport.ITransport>? wrapTransport = null)
     {
         options ??= new ProxyDaemonOptions { InitialBindRetryDelay = TimeSpan.FromMilliseconds(20), MaxBindRetryDelay = TimeSpan.FromMilliseconds(200) };
         if (options.Transport == ProxyTransport.Auto)
@@ -21,7 +22,7 @@ internal static class DaemonFixture
             options.Transport = TestTransport.Kind;
         }
 
-        return new(options, resolver ?? new StaticResolver(), loggerFactory, time, memoryPool: pool ?? new PinnedBlockMemoryPool());
+        return new(options, resolver ?? new StaticResolver(), loggerFactory, time, memoryPool: pool ?? new PinnedBlockMemoryPool(), wrapTransport);
     }
 
     /// <summary>Collects the daemon's events in the background until the test's token ends.</summary>

@@ -1,0 +1,72 @@
+using FProxy.Balancing;
+using FProxy.Configuration;
+using FProxy.Health;
+
+namespace FProxy.Daemon;
+
+/// <content>
+/// Before a rollout touches anything: the plug-in code it will run (strategy and probe factories)
+/// is run first, so a factory that throws rejects the whole snapshot and nothing is half-applied.
+/// </content>
+public sealed partial class ProxyDaemon
+{
+    /// <summary>
+    /// Creates, for every app that is new or changed, each strategy its pools use and its health
+    /// probe. Under the gate, before <see cref="Reconcile"/>.
+    /// </summary>
+    /// <returns>The probes made, by app, for the rollout to use (so no factory runs twice for them).</returns>
+    /// <exception cref="RolloutException">A factory threw; it names the app, the plug-in and why. Nothing changed.</exception>
+    private Dictionary<string, IHealthProbe> Preflight(ProxyConfig config)
+    {
+        var probes = new Dictionary<string, IHealthProbe>(StringComparer.Ordinal);
+        foreach (var app in config.Apps)
+        {
+            var running = _routes.GetValueOrDefault(app.Name)?.Config;
+            if (app.Equals(running))
+            {
+                continue;
+            }
+
+            TryCreateStrategy(app, app.Strategy, app.Targets, "the app");
+            for (var i = 0; i < app.Rules.Count; i++)
+            {
+                TryCreateStrategy(app, app.Rules[i].Strategy ?? app.Strategy, app.Rules[i].Targets, $"rule {i + 1}");
+            }
+
+            if (app.HealthCheck is { } check && !check.Equals(running?.HealthCheck))
+            {
+                try
+                {
+                    probes[app.Name] = _options.Probes.Create(check);
+                }
+#pragma warning disable CA1031 // Whatever a plug-in throws rejects the rollout; it is reported, not thrown past the daemon.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    throw new RolloutException($"app \"{app.Name}\": probe \"{check.Probe}\" could not be created: {e.Message}", e);
+                }
+            }
+        }
+
+        return probes;
+    }
+
+    /// <summary>
+    /// Creates the strategy once over stand-in targets (the real ones are made by the rollout),
+    /// so that a factory that throws at construction stops the rollout before it starts.
+    /// </summary>
+    private void TryCreateStrategy(AppConfig app, string strategy, EquatableList<TargetConfig> targets, string pool)
+    {
+        var set = new TargetSet(targets.Select(t => new TargetState(t, _time, app.PassiveHealth)));
+        try
+        {
+            _ = _options.Strategies.Create(strategy, set);
+        }
+#pragma warning disable CA1031 // As above.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            throw new RolloutException($"app \"{app.Name}\" ({pool}): strategy \"{strategy}\" could not be created: {e.Message}", e);
+        }
+    }
+}
