@@ -1,11 +1,10 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Configuration;
-using FProxy.Daemon;
 using FProxy.Dns;
 using FProxy.Host.Admin;
+using FProxy.Hosting;
 using FProxy.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -113,14 +112,8 @@ internal static partial class Program
             return 0;
         }
 
-        var limit = OpenFilesLimit.Raise();
-        using var host = Build(settings, dns, config);
+        using var host = Build(settings);
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FProxy.Host");
-        if (limit is { } l)
-        {
-            LogOpenFiles(logger, l.After, l.Before);
-        }
-
         try
         {
             await host.StartAsync().ConfigureAwait(false);
@@ -130,7 +123,7 @@ internal static partial class Program
             // Kestrel's bind failure: an IOException wrapping the cause when the port is taken, the
             // bare SocketException when the address is not the machine's. Running without the admin
             // endpoint would leave the load balancer without readiness, so this is fatal; nothing
-            // was proxied yet (see ProxyService).
+            // was proxied yet (see FProxyService).
             var reason = e is IOException { InnerException: { } inner } ? inner.Message : e.Message;
             await Console.Error.WriteLineAsync(
                 $"fproxy: {HostSettings.AdminUrlVariable}: cannot listen on {admin.Url}: {reason.TrimEnd('.')}").ConfigureAwait(false);
@@ -147,7 +140,9 @@ internal static partial class Program
         }
 
         await host.WaitForShutdownAsync().ConfigureAwait(false);
-        return Environment.ExitCode;
+
+        // The file became invalid between the check above and the service's first read.
+        return host.Services.GetRequiredService<FProxyService>().SourceFailure is null ? Environment.ExitCode : InvalidConfigExitCode;
     }
 
     private static Socket BindShared(EndPoint endPoint)
@@ -176,17 +171,17 @@ internal static partial class Program
         }
     }
 
-    private static IHost Build(HostSettings settings, DnsOptions dns, ProxyConfig initial)
+    private static IHost Build(HostSettings settings)
     {
         // No defaults in either builder: they add appsettings.json watchers (one inotify instance
         // each) and environment-wide configuration this host does not use.
         if (settings.Admin is { } admin)
         {
-            return BuildWithAdmin(settings, admin, dns, initial);
+            return BuildWithAdmin(settings, admin);
         }
 
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        AddProxy(builder, settings, dns, initial);
+        AddProxy(builder, settings);
         return builder.Build();
     }
 
@@ -196,7 +191,7 @@ internal static partial class Program
     /// descriptors the proxied connections could use.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static IHost BuildWithAdmin(HostSettings settings, AdminAddress admin, DnsOptions dns, ProxyConfig initial)
+    private static IHost BuildWithAdmin(HostSettings settings, AdminAddress admin)
     {
         var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -220,14 +215,14 @@ internal static partial class Program
         // A port held by anything else (no SO_REUSEPORT) still fails the start.
         web.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = BindShared);
         web.Services.AddRoutingCore();
-        AddProxy(web, settings, dns, initial);
+        AddProxy(web, settings);
         var app = web.Build();
         AdminEndpoint.Map(app);
         app.MapPrometheusScrapingEndpoint();
         return app;
     }
 
-    private static void AddProxy(IHostApplicationBuilder builder, HostSettings settings, DnsOptions dns, ProxyConfig initial)
+    private static void AddProxy(IHostApplicationBuilder builder, HostSettings settings)
     {
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(settings.LogLevel);
@@ -258,33 +253,23 @@ internal static partial class Program
             o.MaxQueueLength = 16_384;
         });
 
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ProxyService.ShutdownTimeoutFor(initial, settings.ShutdownDelay));
         builder.Services.AddSingleton(settings);
         builder.Services.AddMetrics();
-        builder.Services.AddSingleton(sp => new ProxyDaemonOptions
+
+        // The proxy and its whole lifetime (first config, reloads, SIGHUP, the shutdown sequence)
+        // are the library's: the host only maps its environment variables onto the options.
+        builder.Services.AddFProxy(configure: o =>
         {
-            Dns = dns,
-            AccessLogAll = settings.AccessLogAll,
-            Transport = settings.Transport,
-            IoThreads = settings.IoThreads ?? Environment.ProcessorCount,
-            Splice = settings.Splice,
-            MeterFactory = sp.GetRequiredService<IMeterFactory>(),
+            o.ConfigPath = settings.ConfigPath;
+            o.ShutdownDelay = settings.ShutdownDelay;
+            o.Transport = settings.Transport;
+            o.IoThreads = settings.IoThreads;
+            o.Splice = settings.Splice;
+            o.AccessLogAll = settings.AccessLogAll;
+            o.DnsServers = settings.DnsServers;
         });
-        builder.Services.AddSingleton(sp => new ProxyDaemon(
-            sp.GetRequiredService<ProxyDaemonOptions>(), sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton<IConfigSubscriber>(sp =>
-        {
-            var daemon = sp.GetRequiredService<ProxyDaemon>();
-            return new FileConfigSubscriber(settings.ConfigPath, sp.GetRequiredService<ILogger<FileConfigSubscriber>>(), schema: daemon.Schema);
-        });
-        builder.Services.AddSingleton<ProxyService>();
-        builder.Services.AddHostedService(static sp => sp.GetRequiredService<ProxyService>());
         Telemetry.Add(builder, settings);
     }
-
-    /// <summary>Each proxied connection holds two descriptors: the limit sets the ceiling.</summary>
-    [LoggerMessage(1401, LogLevel.Information, "open files limit {Limit} (soft limit was {Before}); each connection uses two")]
-    private static partial void LogOpenFiles(ILogger logger, ulong limit, ulong before);
 
     [LoggerMessage(1403, LogLevel.Information, "admin endpoint listening on {Url}: /healthz /readyz /apps /events /metrics")]
     private static partial void LogAdminListening(ILogger logger, string url);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FProxy.Daemon;
+using FProxy.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -19,7 +20,7 @@ internal static class AdminEndpoint
     public static void Map(IEndpointRouteBuilder routes)
     {
         var daemon = routes.ServiceProvider.GetRequiredService<ProxyDaemon>();
-        var stopped = routes.ServiceProvider.GetRequiredService<ProxyService>().Stopped;
+        var stopped = routes.ServiceProvider.GetRequiredService<FProxyService>().Stopped;
 
         // Load balancers often probe with HEAD: both answer it too.
         routes.MapMethods("/healthz", GetOrHead, static context =>

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using FProxy.Configuration;
 using FProxy.Daemon;
 using FProxy.Tests.Infrastructure;
@@ -47,7 +46,7 @@ public sealed class ProxyDaemonRejectionTests
         using var logs = new TestLoggerFactory();
         await using var daemon = DaemonFixture.Create(loggerFactory: logs);
         var events = DaemonFixture.Collect(daemon, ct);
-        var source = new ChannelSource();
+        var source = new ChannelConfigSource();
         var run = daemon.RunAsync(source, ct);
 
         await source.PushAsync(Config(App("a", [ports[0]], echo.Target)), ct);
@@ -76,7 +75,7 @@ public sealed class ProxyDaemonRejectionTests
         var ports = FreePorts(2);
         await using var daemon = DaemonFixture.Create();
         var events = DaemonFixture.Collect(daemon, ct);
-        var source = new ChannelSource();
+        var source = new ChannelConfigSource();
         var run = daemon.RunAsync(source, ct);
 
         await source.PushAsync(Invalid("port 70000", ports, echo.Target), ct);
@@ -97,7 +96,7 @@ public sealed class ProxyDaemonRejectionTests
         using var logs = new TestLoggerFactory();
         await using var daemon = DaemonFixture.Create(loggerFactory: logs);
         var events = DaemonFixture.Collect(daemon, ct);
-        var source = new ChannelSource();
+        var source = new ChannelConfigSource();
         _ = daemon.RunAsync(source, ct);
         await Wait.UntilAsync(() => source.Feedback is not null, ct);
 
@@ -139,24 +138,5 @@ public sealed class ProxyDaemonRejectionTests
         await client.SendAsync(new byte[] { 42 }, ct);
         var reply = await Sockets.ReadAsync(client, 1, ct);
         return reply[0] == 42;
-    }
-
-    /// <summary>A config source of a user's own: snapshots pushed through a channel, unchecked.</summary>
-    private sealed class ChannelSource : IConfigSubscriber
-    {
-        private readonly Channel<ProxyConfig> _channel = Channel.CreateUnbounded<ProxyConfig>();
-
-        public IConfigFeedback? Feedback { get; private set; }
-
-        public ValueTask PushAsync(ProxyConfig config, CancellationToken ct) => _channel.Writer.WriteAsync(config, ct);
-
-        public async IAsyncEnumerable<ProxyConfig> WatchAsync(IConfigFeedback feedback, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            Feedback = feedback;
-            await foreach (var config in _channel.Reader.ReadAllAsync(cancellationToken))
-            {
-                yield return config;
-            }
-        }
     }
 }

@@ -177,7 +177,7 @@ public sealed class HostSettingsTests
             FProxy.Tests.Infrastructure.TestConfigs.App("a", [1]) with { DrainTimeout = TimeSpan.FromSeconds(30) },
             FProxy.Tests.Infrastructure.TestConfigs.App("b", [2]) with { DrainTimeout = TimeSpan.FromSeconds(5) });
 
-        Assert.That(ProxyService.ShutdownTimeoutFor(config, TimeSpan.FromSeconds(7)), Is.EqualTo(TimeSpan.FromSeconds(7 + 30 + 10)));
+        Assert.That(FProxy.Hosting.FProxyService.ShutdownTimeoutFor(config, TimeSpan.FromSeconds(7)), Is.EqualTo(TimeSpan.FromSeconds(7 + 30 + 10)));
     }
 
     private static HostSettings Settings(string variable, string value) =>

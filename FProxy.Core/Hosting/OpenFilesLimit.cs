@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace FProxy.Host;
+namespace FProxy.Hosting;
 
 /// <summary>
 /// Raises the soft RLIMIT_NOFILE to the hard limit at start, as Go's runtime and HAProxy do: a
@@ -11,8 +11,8 @@ internal static partial class OpenFilesLimit
 {
     private const int RlimitNofile = 7; // Linux <asm-generic/resource.h>
 
-    /// <summary>Raises the soft limit; returns (before, after), or null where unsupported.</summary>
-    public static (ulong Before, ulong After)? Raise()
+    /// <summary>Raises the soft limit; returns (before, after, hard), or null where unsupported.</summary>
+    public static (ulong Before, ulong After, ulong Hard)? Raise()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -30,11 +30,11 @@ internal static partial class OpenFilesLimit
             var raised = limit with { Current = limit.Maximum };
             if (SetRLimit(RlimitNofile, in raised) == 0)
             {
-                return (before, raised.Current);
+                return (before, raised.Current, limit.Maximum);
             }
         }
 
-        return (before, before);
+        return (before, before, limit.Maximum);
     }
 
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]

@@ -5,51 +5,80 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace FProxy.Host;
+namespace FProxy.Hosting;
 
 /// <summary>
-/// Runs the daemon on the config subscriber's snapshots, and shuts it down in the order a load
+/// Runs the daemon on the config source's snapshots, and shuts it down in the order a load
 /// balancer needs: readiness false at once, listeners open for the shutdown delay, then the drain.
 /// Keeps the host's shutdown timeout above delay plus the running config's longest DrainTimeout,
 /// so a long drain is never cut short.
 /// </summary>
 /// <remarks>
-/// Both halves run in the lifecycle hooks around the other hosted services (Kestrel's among
-/// them): the first config is applied in <see cref="StartedAsync"/>, after the admin endpoint is
-/// bound, so a taken admin port stops the start before any proxy port is bound; the drain runs
-/// in <see cref="StoppingAsync"/>, before Kestrel stops, so /readyz and /healthz keep answering
-/// until the last connection is gone.
+/// Both halves run in the lifecycle hooks around the other hosted services (a web server's among
+/// them): the first config is applied in <see cref="StartedAsync"/>, after they started, so a host
+/// whose admin port is taken stops before any proxy port is bound; the drain runs in
+/// <see cref="StoppingAsync"/>, before they stop, so health endpoints keep answering until the last
+/// connection is gone.
 /// </remarks>
-internal sealed partial class ProxyService(
+internal sealed class FProxyService(
     ProxyDaemon daemon,
-    IConfigSubscriber subscriber,
-    HostSettings settings,
+    IConfigSubscriber source,
+    IOptions<FProxyOptions> options,
     IOptions<HostOptions> hostOptions,
     IHostApplicationLifetime lifetime,
-    ILogger<ProxyService> logger) : IHostedLifecycleService, IDisposable
+    ILogger<FProxyService> logger) : IHostedLifecycleService, IDisposable
 {
+    /// <summary>Margin for the resets and the host's own teardown after the longest drain.</summary>
+    private static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(10);
+
     private readonly CancellationTokenSource _watchStop = new();
     private readonly CancellationTokenSource _stopped = new();
     private Task _watch = Task.CompletedTask;
     private PosixSignalRegistration? _hangup;
     private int _stopping;
 
-    /// <summary>Cancelled once the daemon has drained: admin streams end then.</summary>
+    /// <summary>Cancelled once the daemon has drained: streams that follow it (admin events) end then.</summary>
     public CancellationToken Stopped => _stopped.Token;
 
-    /// <summary>Shutdown delay plus drain plus a margin for the resets and the host's own teardown.</summary>
+    /// <summary>What ended the config source at its start (its first config could not be read), or null.</summary>
+    public ConfigException? SourceFailure { get; private set; }
+
+    /// <summary>Shutdown delay plus the longest drain plus a margin for the resets and the host's own teardown.</summary>
     public static TimeSpan ShutdownTimeoutFor(ProxyConfig config, TimeSpan shutdownDelay) =>
         shutdownDelay
         + (config.Apps.Count == 0 ? TimeSpan.Zero : config.Apps.Max(static a => a.DrainTimeout))
-        + TimeSpan.FromSeconds(10);
+        + ShutdownMargin;
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>The process set-up the data path needs, before anything is bound.</summary>
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.RaiseOpenFilesLimit && OpenFilesLimit.Raise() is { } limit)
+        {
+            HostingLog.OpenFiles(logger, limit.After, limit.Before);
+            if (limit.After < 4096)
+            {
+                HostingLog.OpenFilesLow(logger, limit.After, limit.Hard, limit.After / 2);
+            }
+        }
+
+        var sockets = options.Value.Transport == ProxyTransport.Sockets
+            || (options.Value.Transport == ProxyTransport.Auto && !Transport.Linux.EpollTransport.IsSupported);
+        if (sockets && !ProcessSetup.InlineCompletionsRequested)
+        {
+            HostingLog.InlineCompletionsOff(logger, ProcessSetup.InlineCompletionsVariable,
+                Environment.GetEnvironmentVariable(ProcessSetup.InlineCompletionsVariable) ?? "(unset)");
+        }
+
+        hostOptions.Value.ShutdownTimeout = ShutdownTimeoutFor(daemon.Current, options.Value.ShutdownDelay);
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>
-    /// Starts watching the config. Runs synchronously up to the first wait, so the first config is
-    /// applied (and every port that can be bound is) when this returns.
+    /// Starts following the config source. Runs synchronously up to the first wait, so with a source
+    /// that has its first config at hand (the file) it is applied, and every port that can be bound
+    /// is, when this returns.
     /// </summary>
     public Task StartedAsync(CancellationToken cancellationToken)
     {
@@ -77,12 +106,13 @@ internal sealed partial class ProxyService(
         await _watchStop.CancelAsync().ConfigureAwait(false);
         await _watch.ConfigureAwait(false);
 
-        if (settings.ShutdownDelay > TimeSpan.Zero)
+        var delay = options.Value.ShutdownDelay;
+        if (delay > TimeSpan.Zero)
         {
-            LogShutdownDelay(logger, Duration.Format(settings.ShutdownDelay));
+            HostingLog.ShutdownDelay(logger, Duration.Format(delay));
             try
             {
-                await Task.Delay(settings.ShutdownDelay, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -113,16 +143,14 @@ internal sealed partial class ProxyService(
         {
             // The daemon hears the source's rejections, and reports (rather than throws) a snapshot
             // that is invalid or fails to apply, so no snapshot ends the watch.
-            await foreach (var config in subscriber.WatchAsync(daemon, stoppingToken).ConfigureAwait(false))
+            await foreach (var config in source.WatchAsync(daemon, stoppingToken).ConfigureAwait(false))
             {
-                if (!await daemon.TryApplyAsync(config, stoppingToken).ConfigureAwait(false))
+                if (await daemon.TryApplyAsync(config, stoppingToken).ConfigureAwait(false))
                 {
-                    continue;
+                    // HostOptions is read when the host stops, so a reload that lengthens a
+                    // DrainTimeout lengthens the shutdown allowance too.
+                    hostOptions.Value.ShutdownTimeout = ShutdownTimeoutFor(config, options.Value.ShutdownDelay);
                 }
-
-                // HostOptions is read when the host stops, so a reload that lengthens a
-                // DrainTimeout lengthens the shutdown allowance too.
-                hostOptions.Value.ShutdownTimeout = ShutdownTimeoutFor(config, settings.ShutdownDelay);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -131,9 +159,10 @@ internal sealed partial class ProxyService(
         }
         catch (ConfigException e)
         {
-            // The file changed between the start-up check and the first read.
-            LogInvalidConfig(logger, e.Message);
-            Environment.ExitCode = Program.InvalidConfigExitCode;
+            // The source could not produce a first config (the file changed between a host's
+            // start-up check and the first read): nothing to serve.
+            SourceFailure = e;
+            HostingLog.SourceFailed(logger, e.Message);
             lifetime.StopApplication();
         }
     }
@@ -141,27 +170,14 @@ internal sealed partial class ProxyService(
     private void OnHangup(PosixSignalContext context)
     {
         context.Cancel = true;
-        if (subscriber is FileConfigSubscriber file)
+        if (source is FileConfigSubscriber file)
         {
-            LogHangup(logger, file.FilePath);
+            HostingLog.Hangup(logger, file.FilePath);
             file.Reload();
         }
         else
         {
-            LogHangupIgnored(logger, subscriber.GetType().Name);
+            HostingLog.HangupIgnored(logger, source.GetType().Name);
         }
     }
-
-    [LoggerMessage(1406, LogLevel.Information, "SIGHUP: reading config {Path} again")]
-    private static partial void LogHangup(ILogger logger, string path);
-
-    [LoggerMessage(1407, LogLevel.Information, "SIGHUP ignored: the config source {Source} follows its changes on its own")]
-    private static partial void LogHangupIgnored(ILogger logger, string source);
-
-    [LoggerMessage(1400, LogLevel.Critical, "{Message}")]
-    private static partial void LogInvalidConfig(ILogger logger, string message);
-
-    /// <summary>Readiness is already false; the load balancer has this long to notice before listeners close.</summary>
-    [LoggerMessage(1402, LogLevel.Information, "shutting down: not ready; listeners stay open for {Delay} (FPROXY_SHUTDOWN_DELAY), then drain")]
-    private static partial void LogShutdownDelay(ILogger logger, string delay);
 }

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+
+namespace FProxy.Hosting;
+
+/// <summary>Log messages of the hosted service (the proxy's lifetime in a host). EventIds 1400-1449.</summary>
+internal static partial class HostingLog
+{
+    [LoggerMessage(1400, LogLevel.Critical, "{Message}")]
+    public static partial void SourceFailed(ILogger logger, string message);
+
+    /// <summary>Each proxied connection holds two descriptors: the limit sets the ceiling.</summary>
+    [LoggerMessage(1401, LogLevel.Information, "open files limit {Limit} (soft limit was {Before}); each connection uses two")]
+    public static partial void OpenFiles(ILogger logger, ulong limit, ulong before);
+
+    [LoggerMessage(1402, LogLevel.Information, "shutting down: not ready; listeners stay open for {Delay} (FPROXY_SHUTDOWN_DELAY), then drain")]
+    public static partial void ShutdownDelay(ILogger logger, string delay);
+
+    [LoggerMessage(1406, LogLevel.Information, "SIGHUP: reading config {Path} again")]
+    public static partial void Hangup(ILogger logger, string path);
+
+    [LoggerMessage(1407, LogLevel.Information, "SIGHUP ignored: the config source {Source} follows its changes on its own")]
+    public static partial void HangupIgnored(ILogger logger, string source);
+
+    [LoggerMessage(1408, LogLevel.Warning, "inline socket completions are off ({Variable}={Value}): on the sockets transport every I/O completion hops to the thread pool, about twice the CPU per connection")]
+    public static partial void InlineCompletionsOff(ILogger logger, string variable, string value);
+
+    [LoggerMessage(1409, LogLevel.Warning, "open files limit {Limit} (hard limit {Hard}) allows about {Connections} proxied connections; raise it (ulimit -n, LimitNOFILE=) for more")]
+    public static partial void OpenFilesLow(ILogger logger, ulong limit, ulong hard, ulong connections);
+}
