@@ -15,7 +15,7 @@ public sealed class RoundRobinStrategy : IStrategy
 
     /// <summary>Creates a rotation whose next pick follows <paramref name="lastIssued"/> (tests start it near the wrap).</summary>
     /// <param name="lastIssued">The counter value treated as already issued.</param>
-    public RoundRobinStrategy(uint lastIssued) => _counter = lastIssued;
+    internal RoundRobinStrategy(uint lastIssued) => _counter = lastIssued;
 
     /// <inheritdoc/>
     public int Next(in StrategyContext context)

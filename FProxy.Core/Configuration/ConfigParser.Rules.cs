@@ -183,7 +183,7 @@ public static partial class ConfigParser
     /// <summary>A client address range, stored in canonical form (<c>10.0.0.0/8</c>, <c>fd00::/8</c>).</summary>
     private static bool ReadCidr(string text, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out string? problem)
     {
-        if (CidrRange.TryParse(text, out var range, out problem))
+        if (CidrParser.TryParse(text, out var range, out problem))
         {
             value = range.ToString();
             return true;

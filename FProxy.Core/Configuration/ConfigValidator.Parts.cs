@@ -98,7 +98,7 @@ public static partial class ConfigValidator
 
         for (var i = 0; i < cidrs.Count; i++)
         {
-            if (!CidrRange.TryParse(cidrs[i], out _, out var problem))
+            if (!CidrParser.TryParse(cidrs[i], out _, out var problem))
             {
                 problems.Add($"{place}.Match.SourceCidrs[{i}]: {problem ?? $"\"{cidrs[i]}\" is not a valid CIDR range"}");
             }

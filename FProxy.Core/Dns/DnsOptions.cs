@@ -11,7 +11,7 @@ namespace FProxy.Dns;
 public sealed class DnsOptions
 {
     /// <summary>The environment variable the host reads <see cref="Servers"/> from.</summary>
-    public const string ServersVariable = "FPROXY_DNS_SERVERS";
+    internal const string ServersVariable = "FPROXY_DNS_SERVERS";
 
     /// <summary>
     /// Nameservers to query. Empty (the default) means the system's nameservers; FProxy never falls
@@ -86,7 +86,7 @@ public sealed class DnsOptions
     /// <param name="value">The variable's value.</param>
     /// <returns>The nameservers, in the order given.</returns>
     /// <exception cref="FormatException">An entry is not an IP address or IP:port; the message names it.</exception>
-    public static IReadOnlyList<IPEndPoint> ParseServers(string? value)
+    internal static IReadOnlyList<IPEndPoint> ParseServers(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
         {

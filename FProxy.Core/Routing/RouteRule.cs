@@ -11,13 +11,13 @@ namespace FProxy.Routing;
 /// </summary>
 internal sealed class RouteRule
 {
-    private readonly CidrRange[] _sources;
+    private readonly IPNetwork[] _sources;
     private readonly int[] _ports;
     private readonly string[] _sni;
 
     public RouteRule(MatchConfig match, TargetPool pool)
     {
-        _sources = [.. match.SourceCidrs.Select(static text => CidrRange.TryParse(text, out var range, out var error)
+        _sources = [.. match.SourceCidrs.Select(static text => CidrParser.TryParse(text, out var range, out var error)
             ? range
             : throw new ArgumentException(error, nameof(match)))];
         _ports = [.. match.Ports];

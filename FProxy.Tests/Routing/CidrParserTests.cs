@@ -4,11 +4,11 @@ using FProxy.Routing;
 
 namespace FProxy.Tests.Routing;
 
-public sealed class CidrRangeTests
+public sealed class CidrParserTests
 {
-    private static CidrRange Parse(string text)
+    private static IPNetwork Parse(string text)
     {
-        Assert.That(CidrRange.TryParse(text, out var range, out var error), Is.True, error);
+        Assert.That(CidrParser.TryParse(text, out var range, out var error), Is.True, error);
         return range;
     }
 
@@ -27,7 +27,7 @@ public sealed class CidrRangeTests
         Assert.Multiple(() =>
         {
             Assert.That(range.ToString(), Is.EqualTo(canonical));
-            Assert.That(range.Family, Is.EqualTo(family));
+            Assert.That(range.BaseAddress.AddressFamily, Is.EqualTo(family));
             Assert.That(range.PrefixLength, Is.EqualTo(prefix));
         });
     }
@@ -42,7 +42,7 @@ public sealed class CidrRangeTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(CidrRange.TryParse(text, out _, out var error), Is.False);
+            Assert.That(CidrParser.TryParse(text, out _, out var error), Is.False);
             Assert.That(error, Does.StartWith($"\"{text}\" has an invalid prefix length"));
         });
     }
@@ -62,7 +62,7 @@ public sealed class CidrRangeTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(CidrRange.TryParse(text, out _, out var error), Is.False);
+            Assert.That(CidrParser.TryParse(text, out _, out var error), Is.False);
             Assert.That(error, Does.StartWith($"\"{text}\" is not a valid CIDR range"));
         });
     }
@@ -72,7 +72,7 @@ public sealed class CidrRangeTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(CidrRange.TryParse(null, out _, out var error), Is.False);
+            Assert.That(CidrParser.TryParse(null, out _, out var error), Is.False);
             Assert.That(error, Is.Not.Null);
         });
     }
@@ -84,7 +84,7 @@ public sealed class CidrRangeTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(CidrRange.TryParse(text, out _, out var error), Is.False);
+            Assert.That(CidrParser.TryParse(text, out _, out var error), Is.False);
             Assert.That(error, Is.EqualTo($"\"{text}\" has host bits set: the network address is {network}"));
         });
     }
