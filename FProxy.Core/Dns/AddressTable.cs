@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using FProxy.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Dns;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using FProxy.Dns;
-using FProxy.Transport;
 
 namespace FProxy.Tests.Infrastructure;
 

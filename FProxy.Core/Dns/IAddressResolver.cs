@@ -1,6 +1,4 @@
-using FProxy.Dns;
-
-namespace FProxy.Transport;
+namespace FProxy.Dns;
 
 /// <summary>Looks up a target host name's addresses: the connector's view of the address table.</summary>
 internal interface IAddressResolver
