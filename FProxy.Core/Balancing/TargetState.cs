@@ -1,6 +1,5 @@
 using FProxy.Configuration;
 using FProxy.Diagnostics;
-using FProxy.Health;
 
 namespace FProxy.Balancing;
 
@@ -14,26 +13,23 @@ public sealed class TargetState
     private TargetConfig _config;
     private int _weight;
     private int _active;
+    private volatile bool _available = true;
+    private volatile bool _ejected;
+    private IConnectOutcomes? _outcomes;
 
     // Striped, and objects of their own: every send adds to one, so a shared field would pull the
     // cache line holding _active and _weight away from the cores that pick targets.
     private readonly StripedCounter _bytesUp = new();
     private readonly StripedCounter _bytesDown = new();
 
-    /// <summary>Creates the state of a target that is healthy, with no connections (tests, custom strategies).</summary>
+    /// <summary>Creates the state of a target that is healthy, with no connections (custom strategies' tests too).</summary>
     /// <param name="config">The target.</param>
     public TargetState(TargetConfig config)
-        : this(config, TimeProvider.System, PassiveHealthConfig.Default)
-    {
-    }
-
-    internal TargetState(TargetConfig config, TimeProvider time, PassiveHealthConfig passive)
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
         _weight = config.Weight;
         Literal = config.EndPoint is { } endPoint ? [endPoint.Address] : null;
-        Health = new TargetHealth(this, time, passive);
     }
 
     /// <summary>The target as configured now (a reload may change its weight).</summary>
@@ -65,12 +61,27 @@ public sealed class TargetState
     public long BytesTargetToClient => _bytesDown.Read();
 
     /// <summary>Whether the target takes new connections: not failed by active checks, not ejected.</summary>
-    public bool IsAvailable => Health.IsAvailable;
+    public bool IsAvailable => _available;
+
+    /// <summary>Whether passive health has ejected the target for now (status).</summary>
+    internal bool IsEjected => _ejected;
+
+    /// <summary>Told of each connect to the target (its passive health); null when nothing listens.</summary>
+    internal IConnectOutcomes? Outcomes
+    {
+        get => Volatile.Read(ref _outcomes);
+        set => Volatile.Write(ref _outcomes, value);
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Config.ToString();
 
-    internal TargetHealth Health { get; }
+    /// <summary>The verdict of the target's health, set by whoever judges it (FProxy.Health), read by the pools.</summary>
+    internal void SetHealth(bool available, bool ejected)
+    {
+        _ejected = ejected;
+        _available = available;
+    }
 
     /// <summary>A connection to the target is being opened (and counts until <see cref="Exit"/>).</summary>
     internal void Enter() => Interlocked.Increment(ref _active);

@@ -81,7 +81,7 @@ internal sealed class AppRoute
 
     private static AppHealth Standalone(AppConfig config, TimeProvider time)
     {
-        var health = new AppHealth(config.Name, time, NullLogger.Instance, static (_, _) => throw new NotSupportedException("no health checks here"));
+        var health = new AppHealth(config.Name, new AppTargets(), time, NullLogger.Instance, static (_, _) => throw new NotSupportedException("no health checks here"));
         health.Update(config with { HealthCheck = null }, new ProbeRegistry());
         return health;
     }

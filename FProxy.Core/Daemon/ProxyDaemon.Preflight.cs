@@ -57,7 +57,7 @@ public sealed partial class ProxyDaemon
     /// </summary>
     private void TryCreateStrategy(AppConfig app, string strategy, EquatableList<TargetConfig> targets, string pool)
     {
-        var set = new TargetSet(targets.Select(t => new TargetState(t, _time, app.PassiveHealth)));
+        var set = new TargetSet(targets.Select(t => new TargetState(t)));
         try
         {
             _ = _options.Strategies.Create(strategy, set);

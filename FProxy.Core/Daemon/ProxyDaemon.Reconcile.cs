@@ -1,4 +1,5 @@
 using System.Buffers;
+using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Dns;
 using FProxy.Health;
@@ -31,7 +32,7 @@ public sealed partial class ProxyDaemon
             if (!_health.TryGetValue(app.Name, out var health))
             {
                 var name = app.Name;
-                health = new AppHealth(name, _time, _healthLogger, _connector.ConnectOrThrowAsync)
+                health = new AppHealth(name, new AppTargets(), _time, _healthLogger, _connector.ConnectOrThrowAsync)
                 {
                     Observer = (target, transition, reason) => OnTargetHealthChanged(name, target, transition, reason),
                 };

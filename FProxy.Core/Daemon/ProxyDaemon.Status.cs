@@ -98,7 +98,7 @@ public sealed partial class ProxyDaemon
                 app.Name,
                 route.Config.Strategy,
                 [.. ports.Select(static s => new PortStatus(s.Port, s.Listener is null ? ListenerState.Retrying : ListenerState.Bound, s.Listener is null ? s.Error : null))],
-                [.. targets.Select(static t => new TargetStatus(t.Config.ToString(), t.Weight, t.IsAvailable, t.Health.IsEjected, t.ActiveConnections, t.BytesClientToTarget, t.BytesTargetToClient))],
+                [.. targets.Select(static t => new TargetStatus(t.Config.ToString(), t.Weight, t.IsAvailable, t.IsEjected, t.ActiveConnections, t.BytesClientToTarget, t.BytesTargetToClient))],
                 active,
                 targets.Sum(static t => t.BytesClientToTarget),
                 targets.Sum(static t => t.BytesTargetToClient)));

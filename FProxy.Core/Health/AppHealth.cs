@@ -17,16 +17,22 @@ internal sealed class AppHealth
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<TargetConfig, CancellationToken, ValueTask<Socket>> _connect;
-    private readonly Dictionary<string, TargetState> _targets = new(StringComparer.Ordinal);
+    private readonly AppTargets _targets;
+    private readonly Dictionary<string, TargetHealth> _health = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HealthChecker> _checkers = new(StringComparer.Ordinal);
     private readonly Action<TargetState, HealthTransition, string> _onChanged;
     private HealthCheckConfig? _check;
     private IHealthProbe? _probe;
     private TargetPool[] _pools = [];
-    private TargetState[] _published = [];
 
-    public AppHealth(string app, TimeProvider time, ILogger logger, Func<TargetConfig, CancellationToken, ValueTask<Socket>> connect)
+    /// <param name="app">The app's name, for logs.</param>
+    /// <param name="targets">The app's target states (the daemon's): each one's verdict is set here.</param>
+    /// <param name="time">The clock of checks and ejections.</param>
+    /// <param name="logger">Where health changes are logged.</param>
+    /// <param name="connect">Opens a probe's connection to a target.</param>
+    public AppHealth(string app, AppTargets targets, TimeProvider time, ILogger logger, Func<TargetConfig, CancellationToken, ValueTask<Socket>> connect)
     {
+        _targets = targets;
         _app = app;
         _time = time;
         _logger = logger;
@@ -38,45 +44,42 @@ internal sealed class AppHealth
     public TargetState this[string key] => _targets[key];
 
     /// <summary>Every target of the app now; safe to read from any thread (metrics, status).</summary>
-    public TargetState[] Targets => Volatile.Read(ref _published);
+    public TargetState[] Targets => _targets.All;
 
     /// <summary>Told of every health change after it is logged (the daemon turns them into events).</summary>
     public Action<TargetState, HealthTransition, string>? Observer { get; set; }
 
     /// <summary>
-    /// Follows a new config of the app: keeps the state of targets that stay, adds new ones
-    /// (healthy), forgets those removed, and (re)starts checkers when HealthCheck changed. Called
-    /// by the daemon under its gate, never concurrently.
+    /// Follows a new config of the app: its targets (<see cref="AppTargets.Update"/>) each get a
+    /// health of their own, those removed are forgotten, and checkers (re)start when HealthCheck
+    /// changed. Called by the daemon under its gate, never concurrently.
     /// </summary>
     public void Update(AppConfig config, ProbeRegistry probes, IHealthProbe? prepared = null)
     {
-        var wanted = config.AllTargets().ToDictionary(static t => t.Key, StringComparer.Ordinal);
-        foreach (var (key, state) in _targets.ToArray())
+        var (added, removed) = _targets.Update(config);
+        foreach (var state in removed)
         {
-            if (!wanted.ContainsKey(key))
+            var key = state.Config.Key;
+            StopChecker(key);
+            state.Outcomes = null;
+            if (_health.Remove(key, out var gone))
             {
-                StopChecker(key);
-                state.Health.Stop();
-                _targets.Remove(key);
+                gone.Stop();
             }
         }
 
-        foreach (var (key, target) in wanted)
+        foreach (var health in _health.Values)
         {
-            if (_targets.TryGetValue(key, out var state))
-            {
-                state.Config = target;
-                state.Health.Passive = config.PassiveHealth;
-            }
-            else
-            {
-                state = new TargetState(target, _time, config.PassiveHealth);
-                state.Health.Changed = _onChanged;
-                _targets.Add(key, state);
-            }
+            health.Passive = config.PassiveHealth;
         }
 
-        Volatile.Write(ref _published, [.. _targets.Values]);
+        foreach (var state in added)
+        {
+            var health = new TargetHealth(state, _time, config.PassiveHealth) { Changed = _onChanged };
+            _health.Add(state.Config.Key, health);
+            state.Outcomes = health;
+        }
+
         var check = config.HealthCheck;
         if (!Equals(check, _check))
         {
@@ -85,15 +88,15 @@ internal sealed class AppHealth
                 StopChecker(key);
             }
 
-            foreach (var state in _targets.Values)
+            foreach (var health in _health.Values)
             {
                 if (check is null)
                 {
-                    state.Health.ChecksStopped();
+                    health.ChecksStopped();
                 }
                 else
                 {
-                    state.Health.ChecksRestarted();
+                    health.ChecksRestarted();
                 }
             }
 
@@ -103,11 +106,11 @@ internal sealed class AppHealth
         _check = check;
         if (check is not null)
         {
-            foreach (var (key, state) in _targets)
+            foreach (var (key, health) in _health)
             {
                 if (!_checkers.ContainsKey(key))
                 {
-                    var checker = new HealthChecker(_app, state, check, _probe!, _connect, _time, _logger);
+                    var checker = new HealthChecker(_app, health, check, _probe!, _connect, _time, _logger);
                     _checkers.Add(key, checker);
                     checker.Start();
                 }
@@ -126,9 +129,9 @@ internal sealed class AppHealth
             StopChecker(key);
         }
 
-        foreach (var state in _targets.Values)
+        foreach (var health in _health.Values)
         {
-            state.Health.Stop();
+            health.Stop();
         }
 
         Volatile.Write(ref _pools, []);

@@ -13,7 +13,7 @@ namespace FProxy.Health;
 internal sealed class HealthChecker
 {
     private readonly string _app;
-    private readonly TargetState _target;
+    private readonly TargetHealth _health;
     private readonly HealthCheckConfig _config;
     private readonly IHealthProbe _probe;
     private readonly Func<TargetConfig, CancellationToken, ValueTask<Socket>> _connect;
@@ -24,7 +24,7 @@ internal sealed class HealthChecker
 
     public HealthChecker(
         string app,
-        TargetState target,
+        TargetHealth health,
         HealthCheckConfig config,
         IHealthProbe probe,
         Func<TargetConfig, CancellationToken, ValueTask<Socket>> connect,
@@ -32,13 +32,13 @@ internal sealed class HealthChecker
         ILogger logger)
     {
         _app = app;
-        _target = target;
+        _health = health;
         _config = config;
         _probe = probe;
         _connect = connect;
         _time = time;
         _logger = logger;
-        _generation = target.Health.Generation;
+        _generation = health.Generation;
     }
 
     public Task Running { get; private set; } = Task.CompletedTask;
@@ -66,10 +66,10 @@ internal sealed class HealthChecker
 
                 if (!passed)
                 {
-                    BalancingLog.ProbeFailed(_logger, _app, _target.ToString(), reason!);
+                    BalancingLog.ProbeFailed(_logger, _app, _health.Target.ToString(), reason!);
                 }
 
-                _target.Health.ProbeCompleted(passed, reason, _config, _generation);
+                _health.ProbeCompleted(passed, reason, _config, _generation);
                 var wait = _config.Interval - _time.GetElapsedTime(started);
                 if (wait > TimeSpan.Zero)
                 {
@@ -88,7 +88,7 @@ internal sealed class HealthChecker
         // The injected clock times the probe, so tests can run checks without real waits.
         using var timeout = new CancellationTokenSource(_config.Timeout, _time);
         using var link = stop.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-        var context = new HealthProbeContext(_app, _target.Config, _config, _connect);
+        var context = new HealthProbeContext(_app, _health.Target.Config, _config, _connect);
         try
         {
             var result = await _probe.CheckAsync(context, timeout.Token).ConfigureAwait(false);

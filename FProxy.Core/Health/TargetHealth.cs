@@ -9,7 +9,7 @@ namespace FProxy.Health;
 /// probe results from the target's one checker loop. Each change is reported to the app
 /// (<see cref="Changed"/>), which publishes new target snapshots.
 /// </summary>
-internal sealed class TargetHealth
+internal sealed class TargetHealth : IConnectOutcomes
 {
     private readonly TargetState _target;
     private readonly TimeProvider _time;
@@ -30,6 +30,9 @@ internal sealed class TargetHealth
         _time = time;
         _passive = passive;
     }
+
+    /// <summary>The target judged; its <see cref="TargetState.IsAvailable"/> follows each verdict.</summary>
+    public TargetState Target => _target;
 
     /// <summary>Called after each change, outside any lock: the target, what happened, and why.</summary>
     public Action<TargetState, HealthTransition, string>? Changed { get; set; }
@@ -104,7 +107,7 @@ internal sealed class TargetHealth
                 _probesFailed = 0;
                 if (!_probeHealthy && ++_probesPassed >= config.HealthyThreshold)
                 {
-                    _probeHealthy = true;
+                    SetProbeHealthy(true);
                     _probesPassed = 0;
                     (change, why) = (HealthTransition.Healthy, $"{config.HealthyThreshold} check(s) in a row passed");
                 }
@@ -114,7 +117,7 @@ internal sealed class TargetHealth
                 _probesPassed = 0;
                 if (_probeHealthy && ++_probesFailed >= config.UnhealthyThreshold)
                 {
-                    _probeHealthy = false;
+                    SetProbeHealthy(false);
                     _probesFailed = 0;
                     (change, why) = (HealthTransition.Unhealthy, $"{config.UnhealthyThreshold} check(s) in a row failed, last: {reason}");
                 }
@@ -154,7 +157,7 @@ internal sealed class TargetHealth
             _probesPassed = 0;
             _probesFailed = 0;
             wasUnhealthy = !_probeHealthy;
-            _probeHealthy = true;
+            SetProbeHealthy(true);
         }
 
         if (wasUnhealthy)
@@ -188,7 +191,7 @@ internal sealed class TargetHealth
             var factor = 1L << Math.Min(_ejections, 30);
             duration = TimeSpan.FromTicks(Math.Min(passive.BaseEjection.Ticks * factor, passive.MaxEjection.Ticks));
             _ejections++;
-            _ejected = true;
+            SetEjected(true);
             _ejectionTimer?.Dispose();
             _ejectionTimer = _time.CreateTimer(static s => ((TargetHealth)s!).EndEjection(null), this, duration, Timeout.InfiniteTimeSpan);
         }
@@ -206,12 +209,24 @@ internal sealed class TargetHealth
                 return;
             }
 
-            _ejected = false;
+            SetEjected(false);
             _connectFailures = 0;
             _ejectionTimer?.Dispose();
             _ejectionTimer = null;
         }
 
         Changed?.Invoke(_target, HealthTransition.Returned, why ?? "ejection time over");
+    }
+
+    private void SetProbeHealthy(bool healthy)
+    {
+        _probeHealthy = healthy;
+        _target.SetHealth(IsAvailable, _ejected);
+    }
+
+    private void SetEjected(bool ejected)
+    {
+        _ejected = ejected;
+        _target.SetHealth(IsAvailable, _ejected);
     }
 }

@@ -69,7 +69,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
 
             if (result.Error == SocketError.Success)
             {
-                target.Health.ConnectSucceeded();
+                target.Outcomes?.ConnectSucceeded();
                 metrics?.Connected(route.Name, target.Config.Key, time.GetElapsedTime(attemptStarted));
                 return new ConnectResult(target, null, attempts);
             }
@@ -84,7 +84,7 @@ internal sealed class TargetConnector(IAddressResolver resolver, TimeProvider ti
                 break; // Not the target's fault: the listener is draining.
             }
 
-            target.Health.ConnectFailed(failure);
+            target.Outcomes?.ConnectFailed(failure);
             TransportLog.TargetUnreachable(logger, route.Name, target.Config, failure);
         }
 

@@ -53,7 +53,7 @@ public sealed class TargetPoolTests
         Assert.That(pool.Current.Available, Is.EqualTo(targets));
         Assert.That(_logger.Count(1500), Is.EqualTo(1));
 
-        targets[0].Health.ProbeCompleted(true, null, Check);
+        targets[0].SetHealth(available: true, ejected: false);
         pool.Republish();
         Assert.That(pool.Current.Panic, Is.False);
         Assert.That(pool.Current.Available, Is.EqualTo(new[] { targets[0] }));
@@ -86,7 +86,7 @@ public sealed class TargetPoolTests
     }
 
     private TargetState[] Targets(int count) =>
-        [.. Enumerable.Range(1, count).Select(i => new TargetState(new TargetConfig("127.0.0.1", i), _time, PassiveHealthConfig.Default))];
+        [.. Enumerable.Range(1, count).Select(i => new TargetState(new TargetConfig("127.0.0.1", i)))];
 
-    private static void MarkDown(TargetState target) => target.Health.ProbeCompleted(false, "refused", Check);
+    private static void MarkDown(TargetState target) => target.SetHealth(available: false, ejected: false);
 }

@@ -18,9 +18,9 @@ public sealed class TargetHealthTests
     public void ConnectFailed_BelowThreshold_StaysAvailable()
     {
         var target = Create();
-        target.Health.ConnectFailed("connection refused");
-        target.Health.ConnectFailed("connection refused");
-        Assert.That(target.IsAvailable, Is.True);
+        target.ConnectFailed("connection refused");
+        target.ConnectFailed("connection refused");
+        Assert.That(target.Target.IsAvailable, Is.True);
         Assert.That(_changes, Is.Empty);
     }
 
@@ -30,10 +30,10 @@ public sealed class TargetHealthTests
         var target = Create();
         for (var i = 0; i < 5; i++)
         {
-            target.Health.ConnectFailed("connection refused");
+            target.ConnectFailed("connection refused");
         }
 
-        Assert.That(target.IsAvailable, Is.False);
+        Assert.That(target.Target.IsAvailable, Is.False);
         Assert.That(_changes, Has.Count.EqualTo(1));
         Assert.That(_changes[0].Transition, Is.EqualTo(HealthTransition.Ejected));
         Assert.That(_changes[0].Reason, Does.Contain("ejected for 5s").And.Contain("3 connect failure(s)").And.Contain("connection refused"));
@@ -45,24 +45,24 @@ public sealed class TargetHealthTests
         var target = Create(new PassiveHealthConfig(true, 5, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30)));
         for (var i = 0; i < 4; i++)
         {
-            target.Health.ConnectFailed("refused");
+            target.ConnectFailed("refused");
         }
 
-        target.Health.Passive = Passive; // A reload: 3 in a row now eject.
-        target.Health.ConnectFailed("refused");
-        Assert.That(target.IsAvailable, Is.False, "a streak already past the new threshold ejects");
+        target.Passive = Passive; // A reload: 3 in a row now eject.
+        target.ConnectFailed("refused");
+        Assert.That(target.Target.IsAvailable, Is.False, "a streak already past the new threshold ejects");
     }
 
     [Test]
     public void ConnectSucceeded_BetweenFailures_RestartsTheStreak()
     {
         var target = Create();
-        target.Health.ConnectFailed("refused");
-        target.Health.ConnectFailed("refused");
-        target.Health.ConnectSucceeded();
-        target.Health.ConnectFailed("refused");
-        target.Health.ConnectFailed("refused");
-        Assert.That(target.IsAvailable, Is.True, "the failures were not consecutive");
+        target.ConnectFailed("refused");
+        target.ConnectFailed("refused");
+        target.ConnectSucceeded();
+        target.ConnectFailed("refused");
+        target.ConnectFailed("refused");
+        Assert.That(target.Target.IsAvailable, Is.True, "the failures were not consecutive");
     }
 
     [Test]
@@ -71,9 +71,9 @@ public sealed class TargetHealthTests
         var target = Create();
         Eject(target);
         _time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
-        Assert.That(target.IsAvailable, Is.False, "still ejected 1 ms before BaseEjection");
+        Assert.That(target.Target.IsAvailable, Is.False, "still ejected 1 ms before BaseEjection");
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.That(target.IsAvailable, Is.True);
+        Assert.That(target.Target.IsAvailable, Is.True);
         Assert.That(_changes[^1].Transition, Is.EqualTo(HealthTransition.Returned));
     }
 
@@ -86,7 +86,7 @@ public sealed class TargetHealthTests
         {
             Eject(target);
             var ejectedAt = _time.GetUtcNow();
-            while (!target.IsAvailable)
+            while (!target.Target.IsAvailable)
             {
                 _time.Advance(TimeSpan.FromSeconds(1));
             }
@@ -103,10 +103,10 @@ public sealed class TargetHealthTests
         var target = Create();
         Eject(target);
         _time.Advance(TimeSpan.FromSeconds(5));
-        target.Health.ConnectSucceeded();
+        target.ConnectSucceeded();
         Eject(target);
         _time.Advance(TimeSpan.FromSeconds(5));
-        Assert.That(target.IsAvailable, Is.True, "the second ejection lasted the base time again");
+        Assert.That(target.Target.IsAvailable, Is.True, "the second ejection lasted the base time again");
     }
 
     [Test]
@@ -115,27 +115,27 @@ public sealed class TargetHealthTests
         var target = Create(PassiveHealthConfig.Off);
         for (var i = 0; i < 100; i++)
         {
-            target.Health.ConnectFailed("refused");
+            target.ConnectFailed("refused");
         }
 
-        Assert.That(target.IsAvailable, Is.True);
+        Assert.That(target.Target.IsAvailable, Is.True);
     }
 
     [Test]
     public void ProbeCompleted_UnhealthyThenHealthy_FollowsThresholds()
     {
         var target = Create();
-        target.Health.ProbeCompleted(false, "refused", Check);
-        target.Health.ProbeCompleted(false, "refused", Check);
-        Assert.That(target.IsAvailable, Is.True, "two failures are below UnhealthyThreshold 3");
-        target.Health.ProbeCompleted(false, "refused", Check);
-        Assert.That(target.IsAvailable, Is.False);
+        target.ProbeCompleted(false, "refused", Check);
+        target.ProbeCompleted(false, "refused", Check);
+        Assert.That(target.Target.IsAvailable, Is.True, "two failures are below UnhealthyThreshold 3");
+        target.ProbeCompleted(false, "refused", Check);
+        Assert.That(target.Target.IsAvailable, Is.False);
         Assert.That(_changes[^1], Is.EqualTo((HealthTransition.Unhealthy, "3 check(s) in a row failed, last: refused")));
 
-        target.Health.ProbeCompleted(true, null, Check);
-        Assert.That(target.IsAvailable, Is.False, "one pass is below HealthyThreshold 2");
-        target.Health.ProbeCompleted(true, null, Check);
-        Assert.That(target.IsAvailable, Is.True);
+        target.ProbeCompleted(true, null, Check);
+        Assert.That(target.Target.IsAvailable, Is.False, "one pass is below HealthyThreshold 2");
+        target.ProbeCompleted(true, null, Check);
+        Assert.That(target.Target.IsAvailable, Is.True);
         Assert.That(_changes[^1].Transition, Is.EqualTo(HealthTransition.Healthy));
     }
 
@@ -145,10 +145,10 @@ public sealed class TargetHealthTests
         var target = Create();
         for (var i = 0; i < 10; i++)
         {
-            target.Health.ProbeCompleted(i % 3 != 2, "refused", Check);
+            target.ProbeCompleted(i % 3 != 2, "refused", Check);
         }
 
-        Assert.That(target.IsAvailable, Is.True);
+        Assert.That(target.Target.IsAvailable, Is.True);
         Assert.That(_changes, Is.Empty);
     }
 
@@ -157,8 +157,8 @@ public sealed class TargetHealthTests
     {
         var target = Create();
         Eject(target);
-        target.Health.ProbeCompleted(true, null, Check);
-        Assert.That(target.IsAvailable, Is.True);
+        target.ProbeCompleted(true, null, Check);
+        Assert.That(target.Target.IsAvailable, Is.True);
         Assert.That(_changes[^1], Is.EqualTo((HealthTransition.Returned, "an active check passed")));
     }
 
@@ -168,24 +168,24 @@ public sealed class TargetHealthTests
         var target = Create();
         for (var i = 0; i < 3; i++)
         {
-            target.Health.ProbeCompleted(false, "refused", Check);
+            target.ProbeCompleted(false, "refused", Check);
         }
 
-        target.Health.ChecksStopped();
-        Assert.That(target.IsAvailable, Is.True);
+        target.ChecksStopped();
+        Assert.That(target.Target.IsAvailable, Is.True);
     }
 
     [Test]
     public void ProbeCompleted_FromAStoppedChecker_Ignored()
     {
         var target = Create();
-        var stale = target.Health.Generation;
-        target.Health.ChecksStopped(); // Checks turned off by a reload while a probe was running.
-        target.Health.ProbeCompleted(false, "refused", new HealthCheckConfig { UnhealthyThreshold = 1 }, stale);
-        Assert.That(target.IsAvailable, Is.True, "the late verdict of the old checker does not count");
+        var stale = target.Generation;
+        target.ChecksStopped(); // Checks turned off by a reload while a probe was running.
+        target.ProbeCompleted(false, "refused", new HealthCheckConfig { UnhealthyThreshold = 1 }, stale);
+        Assert.That(target.Target.IsAvailable, Is.True, "the late verdict of the old checker does not count");
 
-        target.Health.ProbeCompleted(false, "refused", new HealthCheckConfig { UnhealthyThreshold = 1 }, target.Health.Generation);
-        Assert.That(target.IsAvailable, Is.False, "the current round's does");
+        target.ProbeCompleted(false, "refused", new HealthCheckConfig { UnhealthyThreshold = 1 }, target.Generation);
+        Assert.That(target.Target.IsAvailable, Is.False, "the current round's does");
     }
 
     [Test]
@@ -194,7 +194,7 @@ public sealed class TargetHealthTests
         var target = Create();
         Eject(target);
         var changes = _changes.Count;
-        target.Health.Stop();
+        target.Stop();
         _time.Advance(TimeSpan.FromMinutes(5));
         Assert.That(_changes, Has.Count.EqualTo(changes));
     }
@@ -208,17 +208,17 @@ public sealed class TargetHealthTests
         {
             for (var i = 0; i < 5000; i++)
             {
-                target.Health.ConnectFailed("refused");
+                target.ConnectFailed("refused");
             }
         })));
 
         Assert.That(_changes.Count(static c => c.Transition == HealthTransition.Ejected), Is.EqualTo(1));
     }
 
-    private TargetState Create(PassiveHealthConfig? passive = null)
+    private TargetHealth Create(PassiveHealthConfig? passive = null)
     {
-        var target = new TargetState(new TargetConfig("127.0.0.1", 1), _time, passive ?? Passive);
-        target.Health.Changed = (_, transition, reason) =>
+        var target = new TargetHealth(new TargetState(new TargetConfig("127.0.0.1", 1)), _time, passive ?? Passive);
+        target.Changed = (_, transition, reason) =>
         {
             lock (_changes)
             {
@@ -228,13 +228,13 @@ public sealed class TargetHealthTests
         return target;
     }
 
-    private static void Eject(TargetState target)
+    private static void Eject(TargetHealth target)
     {
         for (var i = 0; i < 3; i++)
         {
-            target.Health.ConnectFailed("refused");
+            target.ConnectFailed("refused");
         }
 
-        Assert.That(target.IsAvailable, Is.False, "ejected");
+        Assert.That(target.Target.IsAvailable, Is.False, "ejected");
     }
 }

@@ -154,7 +154,7 @@ public sealed class TargetConnectorTests
         var ejectedState = route.Health[ejected.Target];
         for (var i = 0; i < 3; i++)
         {
-            ejectedState.Health.ConnectFailed("refused");
+            ejectedState.Outcomes!.ConnectFailed("refused");
         }
 
         route.DefaultPool.Republish();
