@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
-using FProxy.Routing;
 
 namespace FProxy.Configuration;
 

@@ -1,12 +1,9 @@
-using FProxy.Balancing;
-using FProxy.Health;
-
 namespace FProxy.Configuration;
 
 /// <summary>
 /// The names a config may use that plug-ins define: strategies and health probe kinds. The
 /// parser rejects any other name, listing these. <see cref="Default"/> knows the built-ins; a
-/// daemon with custom registrations has its own (<see cref="Daemon.ProxyDaemon.Schema"/>).
+/// daemon with custom registrations has its own (<c>ProxyDaemon.Schema</c>).
 /// </summary>
 public sealed class ConfigSchema
 {
@@ -21,8 +18,13 @@ public sealed class ConfigSchema
         Probes = [.. probes];
     }
 
-    /// <summary>The built-in strategies and probes.</summary>
-    public static ConfigSchema Default { get; } = new(StrategyRegistry.BuiltInNames, ProbeRegistry.BuiltInNames);
+    /// <summary>
+    /// The built-in strategies and probes. Spelled out here so that the config's language does not
+    /// depend on the parts that implement it; a test holds these to the registries' built-ins.
+    /// </summary>
+    public static ConfigSchema Default { get; } = new(
+        ["RoundRobin", "Random", "LeastConnections", "PowerOfTwoChoices", "WeightedRoundRobin", "ConsistentHash"],
+        [HealthCheckConfig.TcpProbe, HealthCheckConfig.SendExpectProbe]);
 
     /// <summary>Strategy names accepted in <c>"Strategy"</c>.</summary>
     public IReadOnlyList<string> Strategies { get; }

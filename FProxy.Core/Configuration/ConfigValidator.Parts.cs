@@ -1,4 +1,3 @@
-using FProxy.Routing;
 
 namespace FProxy.Configuration;
 

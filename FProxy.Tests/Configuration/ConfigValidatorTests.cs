@@ -173,6 +173,13 @@ public sealed class ConfigValidatorTests
     }
 
     [Test]
+    public void DefaultSchema_NamesTheRegistriesBuiltIns()
+    {
+        Assert.That(ConfigSchema.Default.Strategies, Is.EqualTo(FProxy.Balancing.StrategyRegistry.BuiltInNames));
+        Assert.That(ConfigSchema.Default.Probes, Is.EqualTo(FProxy.Health.ProbeRegistry.BuiltInNames));
+    }
+
+    [Test]
     public void Validate_CustomSchema_KnowsItsStrategiesAndProbes()
     {
         var app = App("a", [7001], "127.0.0.1:9001") with { Strategy = "sticky", HealthCheck = new HealthCheckConfig { Probe = "redis" } };

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace FProxy.Routing;
+namespace FProxy.Configuration;
 
 /// <summary>
 /// Matches an SNI host name against a route's pattern: an exact host name, or <c>*.example.com</c>

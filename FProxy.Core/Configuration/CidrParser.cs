@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace FProxy.Routing;
+namespace FProxy.Configuration;
 
 /// <summary>
 /// Reads the CIDR ranges of rules (<c>10.0.0.0/8</c>, <c>fd00::/8</c>) into <see cref="IPNetwork"/>,

@@ -1,6 +1,6 @@
-using FProxy.Routing;
+using FProxy.Configuration;
 
-namespace FProxy.Tests.Routing;
+namespace FProxy.Tests.Configuration;
 
 public sealed class SniPatternTests
 {

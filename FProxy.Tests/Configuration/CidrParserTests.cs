@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using FProxy.Routing;
+using FProxy.Configuration;
 
-namespace FProxy.Tests.Routing;
+namespace FProxy.Tests.Configuration;
 
 public sealed class CidrParserTests
 {
