@@ -85,6 +85,7 @@ internal sealed partial class AdminRequestGate(AdminConnectionLimit connections,
         response.Headers.CacheControl = "no-store";
         response.Headers.RetryAfter = "5";
         response.Headers.Connection = "close";
+        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(message);
         return response.WriteAsync(message, context.RequestAborted);
     }
 
