@@ -8,6 +8,7 @@ using FProxy.Hosting;
 using FProxy.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,6 +27,9 @@ internal static partial class Program
     public const int StartFailedExitCode = 1;
 
     private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>The log category of the admin endpoint's own messages (its limits).</summary>
+    private const string AdminLogCategory = "FProxy.Admin";
 
     private const string Usage = """
         Usage: FProxy.Host [--check]
@@ -198,16 +202,31 @@ internal static partial class Program
         {
             kestrel.AddServerHeader = false;
 
-            // Probes, scrapes and a few event streams: a cap keeps a misbehaving client from
-            // taking descriptors the proxied connections need.
-            kestrel.Limits.MaxConcurrentConnections = 64;
+            // Probes, scrapes and a few event streams. The connection cap is not Kestrel's
+            // MaxConcurrentConnections, which refuses at accept and so let silent clients starve
+            // the probes: AdminConnectionLimit keeps it, giving an idle connection's place to a new
+            // one (see there, and AdminLimits). A request must arrive within RequestTimeout: the
+            // keep-alive timeout also times a new connection's wait for its first byte, and the
+            // headers timeout the rest of the request.
+            kestrel.Limits.KeepAliveTimeout = AdminLimits.RequestTimeout;
+            kestrel.Limits.RequestHeadersTimeout = AdminLimits.RequestTimeout;
+            var limit = kestrel.ApplicationServices.GetRequiredService<AdminConnectionLimit>();
+
+            // HTTP/1.1 only: one request at a time per connection, which the accounting of busy
+            // and idle connections relies on; probes, Prometheus and SSE clients all speak it.
+            void Configure(ListenOptions listen)
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(limit.Middleware);
+            }
+
             if (admin.Address is { } address)
             {
-                kestrel.Listen(address, admin.Port);
+                kestrel.Listen(address, admin.Port, Configure);
             }
             else
             {
-                kestrel.ListenLocalhost(admin.Port);
+                kestrel.ListenLocalhost(admin.Port, Configure);
             }
         });
         // SO_REUSEPORT on the admin socket too: during a zero-downtime upgrade the new process
@@ -215,8 +234,14 @@ internal static partial class Program
         // A port held by anything else (no SO_REUSEPORT) still fails the start.
         web.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = BindShared);
         web.Services.AddRoutingCore();
+        web.Services.AddSingleton(static sp => new AdminConnectionLimit(sp.GetRequiredService<ILoggerFactory>().CreateLogger(AdminLogCategory)));
+        web.Services.AddSingleton(static sp => new AdminRequestGate(
+            sp.GetRequiredService<AdminConnectionLimit>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(AdminLogCategory)));
+        web.Services.AddSingleton(static sp => new EventStream(
+            sp.GetRequiredService<FProxy.Daemon.ProxyDaemon>(), sp.GetRequiredService<FProxyService>().Stopped, sp.GetRequiredService<ILoggerFactory>().CreateLogger(AdminLogCategory)));
         AddProxy(web, settings);
         var app = web.Build();
+        app.Use(app.Services.GetRequiredService<AdminRequestGate>().InvokeAsync);
         AdminEndpoint.Map(app);
         app.MapPrometheusScrapingEndpoint();
         return app;

@@ -94,6 +94,10 @@ public sealed partial class ProxyDaemon
         {
             _routes = routes;
         }
+
+        // Connection series of a port or app that left the config leave the metrics once their
+        // connections have drained.
+        _metrics.Connections.Retain(config.Apps.SelectMany(static a => a.Ports.Select(p => (a.Name, p))).ToHashSet());
         _resolver.SetNames(config.Apps
             .SelectMany(static a => a.AllTargets())
             .Where(static t => t.Address is null)

@@ -4,28 +4,27 @@ using System.Diagnostics.Metrics;
 namespace FProxy.Diagnostics;
 
 /// <summary>
-/// The instruments of the "FProxy" meter (docs/observability.md lists them). Per-connection
-/// measurements use <see cref="TagList"/> with tag values that are already objects (app names,
-/// boxed ports cached per listener, constant reasons), so recording allocates nothing. Traffic
-/// and state are observed at collection time from counters the data path keeps anyway.
+/// The instruments of the "FProxy" meter (docs/observability.md lists them). Connection counts,
+/// traffic and state are observed at collection time from counters the data path keeps anyway
+/// (<see cref="Connections"/> for the counts), so a port or app that leaves the config leaves the
+/// exported series too. Connect durations are recorded per connect with a <see cref="TagList"/>
+/// whose values are already objects, so recording allocates nothing; a histogram has no
+/// observable form, so its series outlive a removed app or target (docs/observability.md).
 /// </summary>
 internal sealed class ProxyMetrics : IDisposable
 {
     public const string MeterName = "FProxy";
 
     private readonly Meter _meter;
-    private readonly Counter<long> _accepted;
-    private readonly UpDownCounter<long> _active;
-    private readonly Counter<long> _failed;
     private readonly Histogram<double> _connectDuration;
     private readonly Counter<long> _rollouts;
 
     public ProxyMetrics(IMeterFactory? factory, Observations observations)
     {
         _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
-        _accepted = _meter.CreateCounter<long>("fproxy.connections.accepted", "{connection}", "Client connections accepted.");
-        _active = _meter.CreateUpDownCounter<long>("fproxy.connections.active", "{connection}", "Client connections open now.");
-        _failed = _meter.CreateCounter<long>("fproxy.connections.failed", "{connection}",
+        _meter.CreateObservableCounter("fproxy.connections.accepted", Connections.ObserveAccepted, "{connection}", "Client connections accepted.");
+        _meter.CreateObservableUpDownCounter("fproxy.connections.active", Connections.ObserveActive, "{connection}", "Client connections open now.");
+        _meter.CreateObservableCounter("fproxy.connections.failed", Connections.ObserveFailed, "{connection}",
             "Client connections that ended in failure, by reason: no_target, timeout, refused, reset, limit.");
         _connectDuration = _meter.CreateHistogram<double>("fproxy.upstream.connect.duration", "s",
             "Time to connect to a target, per successful connect.",
@@ -38,7 +37,10 @@ internal sealed class ProxyMetrics : IDisposable
         _meter.CreateObservableGauge("fproxy.listener.state", observations.Listeners, "{listener}", "1 when the port's listener is bound and accepting, 0 when it is being retried.");
     }
 
-    /// <summary>Where the observable instruments read their values (the daemon's state).</summary>
+    /// <summary>Accepted, open and failed connections per app and port, which the connection instruments report.</summary>
+    public ConnectionSeries Connections { get; } = new();
+
+    /// <summary>Where the other observable instruments read their values (the daemon's state).</summary>
     internal sealed class Observations(
         Func<IEnumerable<Measurement<long>>> bytes,
         Func<IEnumerable<Measurement<int>>> healthyTargets,
@@ -52,33 +54,6 @@ internal sealed class ProxyMetrics : IDisposable
         public Func<IEnumerable<Measurement<int>>> TargetConnections { get; } = targetConnections;
 
         public Func<IEnumerable<Measurement<int>>> Listeners { get; } = listeners;
-    }
-
-    public void Accepted(string app, object port)
-    {
-        if (_accepted.Enabled || _active.Enabled)
-        {
-            var tags = new TagList { { "app", app }, { "port", port } };
-            _accepted.Add(1, tags);
-            _active.Add(1, tags);
-        }
-    }
-
-    public void Closed(string app, object port)
-    {
-        if (_active.Enabled)
-        {
-            _active.Add(-1, new TagList { { "app", app }, { "port", port } });
-        }
-    }
-
-    /// <summary>A connection that failed; <paramref name="reason"/> is one of the <see cref="FailureReason"/> constants.</summary>
-    public void Failed(string app, object port, string reason)
-    {
-        if (_failed.Enabled)
-        {
-            _failed.Add(1, new TagList { { "app", app }, { "port", port }, { "reason", reason } });
-        }
     }
 
     public void Connected(string app, string target, TimeSpan elapsed)

@@ -1,4 +1,5 @@
 using FProxy.Daemon;
+using FProxy.Diagnostics;
 
 namespace FProxy.Transport;
 
@@ -19,10 +20,10 @@ internal sealed class ConnectionGroup
 
     private readonly HashSet<DuplexPump>? _pumps;
 
-    public ConnectionGroup(AppRoute route, TimeProvider time, object portTag, ITransport transport)
+    public ConnectionGroup(AppRoute route, TimeProvider time, ConnectionCounters counters, ITransport transport)
     {
         Route = route;
-        PortTag = portTag;
+        Counters = counters;
         _time = time;
         _abort = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
 
@@ -35,10 +36,19 @@ internal sealed class ConnectionGroup
         _pumps = route.Config.IdleTimeout is null ? null : [];
     }
 
+    /// <summary>A group with counters of its own, not reported anywhere (tests).</summary>
+    public ConnectionGroup(AppRoute route, TimeProvider time, int port, ITransport transport)
+        : this(route, time, new ConnectionCounters(route.Name, port), transport)
+    {
+    }
+
     public AppRoute Route { get; }
 
-    /// <summary>The listener's port, boxed once, for metric tags that must not allocate per connection.</summary>
-    public object PortTag { get; }
+    /// <summary>
+    /// Where its connections are counted for metrics: the counters of the route's app on the
+    /// listener's port, shared with the other groups of that app on that port.
+    /// </summary>
+    public ConnectionCounters Counters { get; }
 
     /// <summary>Follows <paramref name="pump"/> for idle timeouts (when the app has one) until <see cref="Forget"/>.</summary>
     public void Track(DuplexPump pump)

@@ -14,7 +14,6 @@ internal sealed partial class ConnectionHandler
     private readonly TargetConnector _connector;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly ProxyMetrics? _metrics;
     private readonly ILogger _accessLogger;
     private readonly bool _accessLogAll;
 
@@ -28,13 +27,16 @@ internal sealed partial class ConnectionHandler
         bool accessLogAll = false)
     {
         _connector = connector;
-        _metrics = metrics;
+        Series = metrics?.Connections ?? new ConnectionSeries();
         _accessLogger = accessLogger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _accessLogAll = accessLogAll;
         _time = time ?? TimeProvider.System;
         Budget = budget ?? ConnectionBudget.Process;
         _logger = logger;
     }
+
+    /// <summary>Where listeners find the counters of each app and port (reported by <see cref="ProxyMetrics"/> when there is one).</summary>
+    public ConnectionSeries Series { get; }
 
     /// <summary>The process's descriptor budget: listeners take a share before each accept.</summary>
     public ConnectionBudget Budget { get; }
@@ -49,7 +51,8 @@ internal sealed partial class ConnectionHandler
         var route = group.Route;
         var app = route.Name;
         var startedAt = _time.GetTimestamp();
-        _metrics?.Accepted(app, group.PortTag);
+        var counters = group.Counters;
+        counters.Accepted();
         TargetState? targetState = null;
         var counted = false;
         var pumped = false;
@@ -141,29 +144,21 @@ internal sealed partial class ConnectionHandler
         finally
         {
             // Counts, limits and the descriptor budget go back before anything here calls out of
-            // the proxy (metrics listeners, logging providers): one that throws must not leak
-            // them, nor hang a drain that waits for group.Exit.
+            // the proxy (logging providers): one that throws must not leak them, nor hang a drain
+            // that waits for group.Exit. The failure is counted before the close, so a collection
+            // that sees the connection closed sees its failure too.
             targetState?.Exit();
             if (counted)
             {
                 route.Limit.Exit();
             }
 
-            try
+            if (failure is not null)
             {
-                if (failure is not null)
-                {
-                    _metrics?.Failed(app, group.PortTag, failure);
-                }
-
-                _metrics?.Closed(app, group.PortTag);
-            }
-#pragma warning disable CA1031 // A metrics listener failed: its figures are off, but the connection's shares must still go back.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
+                counters.Failed(failure);
             }
 
+            counters.Closed();
             group.Exit();
             Budget.Release();
             try

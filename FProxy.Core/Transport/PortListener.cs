@@ -39,7 +39,7 @@ internal sealed class PortListener
         _time = time;
         _logger = logger;
         _starvation = new StarvationLog(time);
-        _current = new ConnectionGroup(route, time, port, transport);
+        _current = new ConnectionGroup(route, time, handler.Series.For(route.Name, port), transport);
         _groups.Add(_current);
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
@@ -145,7 +145,7 @@ internal sealed class PortListener
             }
         }
 
-        var group = new ConnectionGroup(route, _time, _current.PortTag, _transport);
+        var group = new ConnectionGroup(route, _time, _handler.Series.For(route.Name, Port), _transport);
         lock (_groups)
         {
             // Groups with no connection left have nothing to drain: forget them.

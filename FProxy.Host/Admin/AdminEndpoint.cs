@@ -1,6 +1,5 @@
 using System.Text.Json;
 using FProxy.Daemon;
-using FProxy.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -10,8 +9,9 @@ namespace FProxy.Host.Admin;
 
 /// <summary>
 /// The admin routes: /healthz, /readyz, /apps, /events (and /metrics, mapped by the Prometheus
-/// exporter). Each handler is a plain <see cref="RequestDelegate"/>: no model binding, no
-/// reflection, nothing that the routes do not need.
+/// exporter), behind <see cref="AdminRequestGate"/>. Each handler is a plain
+/// <see cref="RequestDelegate"/>: no model binding, no reflection, nothing that the routes do not
+/// need.
 /// </summary>
 internal static class AdminEndpoint
 {
@@ -20,7 +20,7 @@ internal static class AdminEndpoint
     public static void Map(IEndpointRouteBuilder routes)
     {
         var daemon = routes.ServiceProvider.GetRequiredService<ProxyDaemon>();
-        var stopped = routes.ServiceProvider.GetRequiredService<FProxyService>().Stopped;
+        var events = routes.ServiceProvider.GetRequiredService<EventStream>();
 
         // Load balancers often probe with HEAD: both answer it too.
         routes.MapMethods("/healthz", GetOrHead, static context =>
@@ -36,7 +36,7 @@ internal static class AdminEndpoint
             return WriteJsonAsync(context, ReadinessJson.From(readiness), AdminJsonContext.Default.ReadinessJson);
         });
         routes.MapGet("/apps", context => WriteJsonAsync(context, StatusJson.From(daemon.GetStatus()), AdminJsonContext.Default.StatusJson));
-        routes.MapGet("/events", context => EventStream.RunAsync(context, daemon, stopped));
+        routes.MapGet("/events", events.RunAsync);
     }
 
     private static Task WriteJsonAsync<T>(HttpContext context, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)

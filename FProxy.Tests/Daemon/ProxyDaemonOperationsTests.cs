@@ -216,7 +216,7 @@ public sealed class ProxyDaemonOperationsTests
 
         Assert.That(clients.Count(static c => c.served), Is.EqualTo(5), "exactly MaxConnections are served");
         Assert.That(daemon.GetRoute("limited")!.Limit.Open, Is.EqualTo(5));
-        await Wait.UntilAsync(() => metrics.Sum("fproxy.connections.failed", ("app", "limited"), ("reason", "limit")) == 35, ct);
+        await Wait.UntilAsync(() => metrics.Observe("fproxy.connections.failed", ("app", "limited"), ("reason", "limit")) == 35, ct);
 
         foreach (var (socket, _) in clients)
         {

@@ -76,8 +76,22 @@ internal sealed class AdminClient : IDisposable
     /// <summary>Opens GET /events (with <paramref name="query"/>, e.g. "?app=a"); returns once the response headers are in.</summary>
     public async Task<EventStreamReader> OpenEventsAsync(string query, CancellationToken ct)
     {
+        var stream = await TryOpenEventsAsync(query, ct);
+        Assert.That(stream, Is.Not.Null, "/events answered 503");
+        return stream!;
+    }
+
+    /// <summary>Opens GET /events like <see cref="OpenEventsAsync"/>; null when it answers 503 (the subscriber bound).</summary>
+    public async Task<EventStreamReader?> TryOpenEventsAsync(string query, CancellationToken ct)
+    {
         var request = new HttpRequestMessage(HttpMethod.Get, "/events" + query);
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+        {
+            response.Dispose();
+            return null;
+        }
+
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/event-stream"));
         return new EventStreamReader(response, await response.Content.ReadAsStreamAsync(ct));

@@ -250,6 +250,47 @@ public sealed class AdminEndpointTests
     }
 
     [Test]
+    public async Task Metrics_ReloadRemovesAnAppAndAPort_TheirSeriesLeave(CancellationToken ct)
+    {
+        // App b's target refuses, so b records no connect duration: a histogram's series cannot
+        // be removed (docs/observability.md), every other series of b must go.
+        await using var echo = new EchoServer();
+        var ports = TestConfigs.FreePorts(3);
+        var refused = $"127.0.0.1:{Sockets.UnusedPort()}";
+        using var host = HostProcess.Start(
+            HostProcess.ConfigJson(HostProcess.AppJson("a", [ports[0], ports[1]], [echo.Target]), HostProcess.AppJson("b", [ports[2]], [refused])),
+            HostProcess.WithAdmin());
+        using var admin = new AdminClient(host);
+        await admin.WaitForStatusAsync("/readyz", HttpStatusCode.OK, StartTimeout, ct);
+        Assert.That(await Probe.EchoAsync(ports[0], "a", ct), Is.EqualTo("a"));
+        Assert.That(await Probe.EchoAsync(ports[1], "a", ct), Is.EqualTo("a"));
+        Assert.That(await Sockets.ConnectAndReadEndAsync(ports[2], ct), Is.EqualTo(SocketError.ConnectionReset));
+        var scope = "otel_scope_name=\"FProxy\"";
+        var removedPort = $"port=\"{ports[1]}\"";
+        var text = "";
+        await Wait.UntilAsync(async () =>
+        {
+            (_, text) = await admin.GetAsync("/metrics", ct);
+            return text.Contains($"fproxy_connections_failed_total{{{scope},app=\"b\",port=\"{ports[2]}\",reason=\"refused\"}} 1", StringComparison.Ordinal)
+                && text.Contains($"fproxy_connections_active{{{scope},app=\"a\",{removedPort}}} 0", StringComparison.Ordinal);
+        }, ct);
+        Assert.That(text, Does.Contain("app=\"b\"").And.Contain(removedPort), "both series are there before the reload");
+
+        host.RewriteConfig(HostProcess.ConfigJson(HostProcess.AppJson("a", [ports[0]], [echo.Target])));
+        await host.WaitForLineAsync("config applied: version 2", StartTimeout);
+
+        // The exporter answers a scrape within 300 ms of the last one from its cache.
+        await Wait.UntilAsync(async () =>
+        {
+            (_, text) = await admin.GetAsync("/metrics", ct);
+            return !text.Contains("app=\"b\"", StringComparison.Ordinal) && !text.Contains(removedPort, StringComparison.Ordinal);
+        }, ct);
+        TestContext.Out.WriteLine(text);
+        Assert.That(text, Does.Contain($"fproxy_connections_accepted_total{{{scope},app=\"a\",port=\"{ports[0]}\"}} 1"), "the port that stays keeps its series");
+        Assert.That(await host.StopAsync(ExitTimeout), Is.Zero, host.Output);
+    }
+
+    [Test]
     public async Task Metrics_OtlpEndpointSet_PushesTheFProxyMeterOverHttp(CancellationToken ct)
     {
         // A stand-in collector: OTLP over HTTP posts protobuf to /v1/metrics, where metric names

@@ -34,14 +34,17 @@ internal sealed class MetricRecorder : IDisposable
     public int Count(string instrument, params (string Key, object Value)[] tags) => Matching(instrument, tags).Count();
 
     /// <summary>Collects the observable instruments now and returns the sum of the values matching the tags (0 when none).</summary>
-    public double Observe(string instrument, params (string Key, object Value)[] tags)
+    public double Observe(string instrument, params (string Key, object Value)[] tags) =>
+        ObserveSeries(instrument, tags).Sum(static m => m.Value);
+
+    /// <summary>Collects the observable instruments now and returns each measurement of <paramref name="instrument"/> matching the tags: the series it reports.</summary>
+    public IReadOnlyList<(double Value, Dictionary<string, object?> Tags)> ObserveSeries(string instrument, params (string Key, object Value)[] tags)
     {
         var before = _measurements.Count;
         _listener.RecordObservableInstruments();
-        return _measurements.Skip(before)
+        return [.. _measurements.Skip(before)
             .Where(m => m.Instrument == instrument && tags.All(t => m.Tags.TryGetValue(t.Key, out var v) && Equals(v, t.Value)))
-            .Select(static m => m.Value)
-            .Sum();
+            .Select(static m => (m.Value, m.Tags))];
     }
 
     public void Dispose() => _listener.Dispose();
