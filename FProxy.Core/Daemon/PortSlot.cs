@@ -1,3 +1,4 @@
+using FProxy.Routing;
 using FProxy.Transport;
 
 namespace FProxy.Daemon;

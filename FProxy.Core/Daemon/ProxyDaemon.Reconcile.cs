@@ -3,6 +3,7 @@ using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Dns;
 using FProxy.Health;
+using FProxy.Routing;
 
 namespace FProxy.Daemon;
 

@@ -3,6 +3,7 @@ using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Diagnostics;
 using FProxy.Health;
+using FProxy.Routing;
 using FProxy.Transport;
 
 namespace FProxy.Daemon;

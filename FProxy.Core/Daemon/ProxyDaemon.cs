@@ -3,6 +3,7 @@ using FProxy.Configuration;
 using FProxy.Diagnostics;
 using FProxy.Dns;
 using FProxy.Health;
+using FProxy.Routing;
 using FProxy.Transport;
 using FProxy.Transport.Linux;
 using FProxy.Transport.Sockets;

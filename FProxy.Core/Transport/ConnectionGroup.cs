@@ -1,5 +1,5 @@
-using FProxy.Daemon;
 using FProxy.Diagnostics;
+using FProxy.Routing;
 
 namespace FProxy.Transport;
 

@@ -9,7 +9,7 @@ namespace FProxy.Transport;
 /// Shared by every listener of a daemon and by both transports; per-connection state lives in the
 /// transport's pooled connection.
 /// </summary>
-internal sealed partial class ConnectionHandler
+internal sealed class ConnectionHandler
 {
     private readonly TargetConnector _connector;
     private readonly ILogger _logger;
@@ -76,21 +76,14 @@ internal sealed partial class ConnectionHandler
             }
 
             counted = true;
-            var pool = route.DefaultPool;
-            string? serverName = null;
-            if (route.Rules.Length > 0)
+            // Routing decides (Routing/AppRoute): rules, and the SNI peek when one needs it.
+            var (pool, serverName) = await route.ChooseAsync(connection, connection.ClientEndPoint?.Address, port).ConfigureAwait(false);
+            if (pool is null)
             {
-                var choice = await ApplyRulesAsync(route, connection, port).ConfigureAwait(false);
-                if (choice.Pool is null)
-                {
-                    connection.Reset(); // It reset, or the listener is draining.
-                    end = connection.IsAborted ? "aborted" : "client_reset";
-                    failure = ProxyMetrics.FailureReason.Reset;
-                    return;
-                }
-
-                pool = choice.Pool;
-                serverName = choice.ServerName;
+                connection.Reset(); // It reset, or the listener is draining.
+                end = connection.IsAborted ? "aborted" : "client_reset";
+                failure = ProxyMetrics.FailureReason.Reset;
+                return;
             }
 
             var connectStarted = _time.GetTimestamp();

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using FProxy.Daemon;
+using FProxy.Routing;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Transport;

@@ -2,9 +2,9 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Balancing;
 using FProxy.Configuration;
-using FProxy.Daemon;
 using FProxy.Diagnostics;
 using FProxy.Dns;
+using FProxy.Routing;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Transport;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using FProxy.Balancing;
 using FProxy.Configuration;
+using FProxy.Routing;
 
 namespace FProxy.Transport;
 
@@ -12,7 +13,7 @@ namespace FProxy.Transport;
 /// operation at a time; every operation reports failures as values and never throws for a peer's
 /// behaviour.
 /// </summary>
-internal abstract class TransportConnection
+internal abstract class TransportConnection : IServerNamePeek
 {
     /// <summary>The client's address (IPv4-mapped IPv6 as IPv4), or null when the OS gave none.</summary>
     public abstract IPEndPoint? ClientEndPoint { get; }

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using FProxy.Daemon;
+using FProxy.Routing;
 using FProxy.Tests.Infrastructure;
 using FProxy.Transport;
 using Microsoft.Extensions.Time.Testing;

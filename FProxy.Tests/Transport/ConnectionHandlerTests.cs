@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using FProxy.Configuration;
 using FProxy.Daemon;
+using FProxy.Routing;
 using FProxy.Tests.Infrastructure;
 using FProxy.Transport;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using FProxy.Daemon;
+using FProxy.Routing;
 using FProxy.Tests.Infrastructure;
 using FProxy.Transport;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using FProxy.Daemon;
+using FProxy.Routing;
 using FProxy.Tests.Daemon;
 using FProxy.Tests.Infrastructure;
 using FProxy.Transport;

@@ -1,4 +1,4 @@
-namespace FProxy.Transport;
+namespace FProxy.Routing;
 
 /// <summary>
 /// An app's open connections across its ports, against its MaxConnections. One per app, kept

@@ -1,8 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using FProxy.Daemon;
 
-namespace FProxy.Diagnostics;
+namespace FProxy.Daemon;
 
 /// <summary>
 /// Fans daemon events out to every watcher. Each watcher has its own bounded buffer that drops

@@ -2,12 +2,10 @@ using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Diagnostics;
 using FProxy.Health;
-using FProxy.Routing;
-using FProxy.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace FProxy.Daemon;
+namespace FProxy.Routing;
 
 /// <summary>
 /// What a listener needs to forward a new connection for one app: its settings, its rules and
@@ -65,6 +63,14 @@ internal sealed class AppRoute
 
     public RouteRule[] Rules { get; }
 
+    /// <summary>
+    /// Where a new connection from <paramref name="client"/> to <paramref name="port"/> goes: the
+    /// first rule that matches, else the app's own targets. Address and port are checked before
+    /// SNI, and the ClientHello is read at most once, only when a rule that still matches needs it.
+    /// </summary>
+    public ValueTask<RouteChoice> ChooseAsync(IServerNamePeek connection, System.Net.IPAddress? client, int port) =>
+        Rules.Length == 0 ? new(new RouteChoice(DefaultPool, null)) : ApplyRulesAsync(connection, client, port);
+
     /// <summary>Rate limit for "no target reachable": during an outage every client fails.</summary>
     public LogLimiter NoTargetLog { get; }
 
@@ -84,5 +90,42 @@ internal sealed class AppRoute
         var health = new AppHealth(config.Name, new AppTargets(), time, NullLogger.Instance, static (_, _) => throw new NotSupportedException("no health checks here"));
         health.Update(config with { HealthCheck = null }, new ProbeRegistry());
         return health;
+    }
+
+    private async ValueTask<RouteChoice> ApplyRulesAsync(IServerNamePeek connection, System.Net.IPAddress? client, int port)
+    {
+        var peeked = false;
+        string? serverName = null;
+        foreach (var rule in Rules)
+        {
+            if (!rule.MatchesConnection(client, port))
+            {
+                continue;
+            }
+
+            if (rule.NeedsServerName)
+            {
+                if (!peeked)
+                {
+                    peeked = true;
+                    var (name, failed) = await connection.PeekServerNameAsync(Config.SniTimeout).ConfigureAwait(false);
+                    if (failed)
+                    {
+                        return new RouteChoice(null, null);
+                    }
+
+                    serverName = name;
+                }
+
+                if (!rule.MatchesServerName(serverName))
+                {
+                    continue;
+                }
+            }
+
+            return new RouteChoice(rule.Pool, serverName);
+        }
+
+        return new RouteChoice(DefaultPool, serverName);
     }
 }
