@@ -17,7 +17,7 @@ public sealed partial class ProxyDaemon
     {
         var version = Interlocked.Increment(ref _version);
         var hash = ConfigHash.Compute(config);
-        _bindFailures = 0;
+        _listeners.BeginRollout();
         Publish(DaemonEventKind.RolloutStarted, null, null, null, $"rollout of version {version} (hash {hash[..12]}) started: {config.Apps.Count} app(s)");
         var routes = new Dictionary<string, AppRoute>(StringComparer.Ordinal);
         foreach (var app in config.Apps)
@@ -67,25 +67,19 @@ public sealed partial class ProxyDaemon
             switch (change.Kind)
             {
                 case PortChangeKind.Removed:
-                    RemoveSlot(_slots[change.Port]);
+                    _listeners.Remove(change.Port);
                     removed++;
                     break;
                 case PortChangeKind.Added:
-                    var slot = new PortSlot(change.Port, route!);
-                    lock (_sync)
-                    {
-                        _slots[change.Port] = slot;
-                    }
-
-                    BindOrRetry(slot);
+                    _listeners.Add(change.Port, route!);
                     added++;
                     break;
                 case PortChangeKind.Rerouted:
-                    Reroute(_slots[change.Port], route!);
+                    _listeners.Reroute(change.Port, route!);
                     rerouted++;
                     break;
                 case PortChangeKind.Rebound:
-                    Rebind(_slots[change.Port], route!);
+                    _listeners.Rebind(change.Port, route!);
                     rebound++;
                     break;
             }
@@ -112,15 +106,15 @@ public sealed partial class ProxyDaemon
         _appliedAt = _time.GetUtcNow();
         _applied = true;
         DaemonLog.ConfigApplied(_logger, version, hash[..12], config.Apps.Count, routes.Values.Sum(static r => r.Config.Ports.Count), added, removed, rerouted, rebound);
-        _metrics.Rollout(_bindFailures == 0 ? "applied" : "partial");
-        Publish(DaemonEventKind.RolloutApplied, null, null, null, _bindFailures == 0
+        _metrics.Rollout(_listeners.BindFailures == 0 ? "applied" : "partial");
+        Publish(DaemonEventKind.RolloutApplied, null, null, null, _listeners.BindFailures == 0
             ? $"version {version} (hash {hash[..12]}) applied"
-            : $"version {version} (hash {hash[..12]}) applied; {_bindFailures} port(s) not bound yet, retrying");
+            : $"version {version} (hash {hash[..12]}) applied; {_listeners.BindFailures} port(s) not bound yet, retrying");
         foreach (var app in config.Apps)
         {
             if (app.AllTargets().All(static t => t.Address is null))
             {
-                Track(CheckResolvableAsync(app, version));
+                _listeners.Track(CheckResolvableAsync(app, version));
             }
         }
     }
@@ -152,47 +146,5 @@ public sealed partial class ProxyDaemon
         var reasons = string.Join("; ", answers.Select(static a => a.Error ?? "no address"));
         DaemonLog.AppUnresolvable(_logger, app.Name, reasons);
         Publish(DaemonEventKind.RolloutFailed, app.Name, null, null, $"{app.Name}: none of its targets resolve ({reasons}); applied anyway, it recovers when they do");
-    }
-
-    /// <summary>New connections take the new route at once; the socket and open connections stay.</summary>
-    private void Reroute(PortSlot slot, AppRoute route)
-    {
-        var old = slot.Route;
-        slot.Route = route; // A bind still being retried uses it when it succeeds.
-        slot.Listener?.SetRoute(route);
-        if (!string.Equals(old.Name, route.Name, StringComparison.Ordinal))
-        {
-            DaemonLog.PortRerouted(_logger, slot.Port, route.Name);
-        }
-    }
-
-    /// <summary>Bind or Backlog changed: the new socket binds first, then the old one drains.</summary>
-    private void Rebind(PortSlot slot, AppRoute route)
-    {
-        slot.Route = route;
-        if (slot.Listener is not { } listener)
-        {
-            return; // Still retrying its bind: the next attempt uses the new settings.
-        }
-
-        // New connections take the new route at once, even while the new socket is pending.
-        listener.SetRoute(route);
-        DaemonLog.PortRebinding(_logger, route.Name, slot.Port);
-        BindOrRetry(slot);
-    }
-
-    private void RemoveSlot(PortSlot slot)
-    {
-        slot.Removed = true;
-        slot.Retry?.Cancel();
-        lock (_sync)
-        {
-            _slots.Remove(slot.Port);
-        }
-
-        if (slot.Listener is { } listener)
-        {
-            Drain(listener, slot.Route.Name, announce: true);
-        }
     }
 }

@@ -4,7 +4,6 @@ using FProxy.Configuration;
 using FProxy.Diagnostics;
 using FProxy.Health;
 using FProxy.Routing;
-using FProxy.Transport;
 
 namespace FProxy.Daemon;
 
@@ -51,15 +50,12 @@ public sealed partial class ProxyDaemon
             reasons.Add("shutting down");
         }
 
-        lock (_sync)
+        foreach (var slot in _listeners.Snapshot().Slots)
         {
-            foreach (var slot in _slots.Values.OrderBy(static s => s.Port))
+            if (slot.Listener is null)
             {
-                if (slot.Listener is null)
-                {
-                    unbound.Add(slot.Port);
-                    reasons.Add($"port {slot.Port} (app {slot.Route.Name}) is not bound: {slot.Error ?? "binding"}");
-                }
+                unbound.Add(slot.Port);
+                reasons.Add($"port {slot.Port} (app {slot.Route.Name}) is not bound: {slot.Error ?? "binding"}");
             }
         }
 
@@ -72,15 +68,13 @@ public sealed partial class ProxyDaemon
         var apps = new List<AppStatus>();
         Dictionary<string, AppRoute> routes;
         Dictionary<string, AppHealth> health;
-        PortSlot[] slots;
-        PortListener[] draining;
         lock (_sync)
         {
             routes = new Dictionary<string, AppRoute>(_routes, StringComparer.Ordinal);
             health = new Dictionary<string, AppHealth>(_health, StringComparer.Ordinal);
-            slots = [.. _slots.Values];
-            draining = [.. _draining];
         }
+
+        var (slots, draining) = _listeners.Snapshot();
 
         foreach (var app in Current.Apps)
         {
@@ -154,13 +148,7 @@ public sealed partial class ProxyDaemon
         }),
         () => SnapshotHealth().Select(static h => new Measurement<int>(h.Targets.Count(static t => t.IsAvailable), new KeyValuePair<string, object?>("app", h.App))),
         () => SnapshotTargets().Select(static e => new Measurement<int>(e.Target.ActiveConnections, new("app", e.App), new("target", e.Target.Config.Key))),
-        () =>
-        {
-            lock (_sync)
-            {
-                return [.. _slots.Values.Select(static s => new Measurement<int>(s.Listener is null ? 0 : 1, new("app", s.Route.Name), new("port", s.Port)))];
-            }
-        });
+        () => [.. _listeners.Snapshot().Slots.Select(static s => new Measurement<int>(s.Listener is null ? 0 : 1, new("app", s.Route.Name), new("port", s.Port)))]);
 
     private List<(string App, TargetState Target)> SnapshotTargets() =>
         [.. SnapshotHealth().SelectMany(static h => h.Targets.Select(t => (h.App, t)))];

@@ -28,16 +28,13 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
     private readonly ConnectionHandler _handler;
     private readonly ITransport _transport;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<int, PortSlot> _slots = [];
-    private readonly Lock _sync = new(); // Guards _slots, _drains and _draining against readers off the gate.
-    private readonly List<Task> _drains = [];
-    private readonly HashSet<PortListener> _draining = [];
+    private readonly ListenerSupervisor _listeners;
+    private readonly Lock _sync = new(); // Guards _routes and _health against readers off the gate.
     private readonly ILogger _healthLogger;
     private readonly ILogger _configLogger;
     private readonly TargetConnector _connector;
     private readonly Dictionary<string, AppHealth> _health = new(StringComparer.Ordinal);
     private readonly ProxyMetrics _metrics;
-    private int _bindFailures; // In the rollout being applied (under the gate).
     private readonly ITimer _idleSweep;
 
     /// <summary>
@@ -89,7 +86,8 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
             accessLogAll: options.AccessLogAll);
         _transport = CreateTransport(options, _time, memoryPool ?? PinnedBlockMemoryPool.Shared, _handler.Budget, loggerFactory.CreateLogger("FProxy.Transport"));
         _transport = wrapTransport?.Invoke(_transport) ?? _transport; // Tests inject faults here.
-        _idleSweep = _time.CreateTimer(static s => ((ProxyDaemon)s!).CloseIdleConnections(), this, IdleSweepInterval, IdleSweepInterval);
+        _listeners = new ListenerSupervisor(options, _handler, _transport, _time, _logger, _gate, Publish);
+        _idleSweep = _time.CreateTimer(static s => ((ListenerSupervisor)s!).CloseIdleConnections(), _listeners, IdleSweepInterval, IdleSweepInterval);
     }
 
     private static ITransport CreateTransport(ProxyDaemonOptions options, TimeProvider time, MemoryPool<byte> blocks, ConnectionBudget budget, ILogger logger)
@@ -123,29 +121,11 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
     public ProxyConfig Current => Volatile.Read(ref _current);
 
     /// <summary>Open proxied connections, across every listener, including those draining.</summary>
-    public int ActiveConnections
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return _slots.Values.Sum(static s => s.Listener?.ActiveConnections ?? 0) + _draining.Sum(static l => l.ActiveConnections);
-            }
-        }
-    }
+    public int ActiveConnections => _listeners.ActiveConnections;
 
 
     /// <summary>Ports that have a bound listener now.</summary>
-    public IReadOnlyCollection<int> BoundPorts
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return [.. _slots.Values.Where(static s => s.Listener is not null).Select(static s => s.Port).Order()];
-            }
-        }
-    }
+    public IReadOnlyCollection<int> BoundPorts => _listeners.BoundPorts;
 
     /// <summary>
     /// Applies every snapshot <paramref name="subscriber"/> emits until cancelled. A snapshot that
@@ -254,40 +234,16 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
             {
                 _health.Clear();
             }
-            var slots = _slots.Values.ToArray();
-            foreach (var slot in slots)
-            {
-                slot.Removed = true;
-                slot.Retry?.Cancel();
-                slot.Listener?.Close();
-            }
 
+            _listeners.CloseAll();
             DaemonLog.ShuttingDown(_logger, ActiveConnections);
-            foreach (var slot in slots)
-            {
-                if (slot.Listener is { } listener)
-                {
-                    Drain(listener, slot.Route.Name, announce: false);
-                }
-            }
-
-            lock (_sync)
-            {
-                _slots.Clear();
-            }
         }
         finally
         {
             _gate.Release();
         }
 
-        Task[] drains;
-        lock (_sync)
-        {
-            drains = [.. _drains];
-        }
-
-        await Task.WhenAll(drains).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _listeners.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
         _events.Complete(); // Watchers' streams end: nothing more will happen.
         DaemonLog.ShutdownComplete(_logger);
     }
@@ -312,11 +268,5 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
     internal ITransport Transport => _transport;
 
     /// <summary>The listener of <paramref name="port"/>, for tests and diagnostics.</summary>
-    internal PortListener? GetListener(int port)
-    {
-        lock (_sync)
-        {
-            return _slots.TryGetValue(port, out var slot) ? slot.Listener : null;
-        }
-    }
+    internal PortListener? GetListener(int port) => _listeners.GetListener(port);
 }
