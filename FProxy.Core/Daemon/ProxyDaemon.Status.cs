@@ -36,36 +36,11 @@ public sealed partial class ProxyDaemon
     /// and shutdown has not begun. Apps whose targets are all down do not make it unready: the
     /// node itself is fine and they may recover.
     /// </summary>
-    public Readiness GetReadiness()
-    {
-        var reasons = new List<string>();
-        var unbound = new List<int>();
-        if (!_applied)
-        {
-            reasons.Add("no config applied yet");
-        }
-
-        if (_shuttingDown)
-        {
-            reasons.Add("shutting down");
-        }
-
-        foreach (var slot in _listeners.Snapshot().Slots)
-        {
-            if (slot.Listener is null)
-            {
-                unbound.Add(slot.Port);
-                reasons.Add($"port {slot.Port} (app {slot.Route.Name}) is not bound: {slot.Error ?? "binding"}");
-            }
-        }
-
-        return new Readiness(reasons.Count == 0, reasons, unbound);
-    }
+    public Readiness GetReadiness() => DaemonStatusBuilder.Readiness(_applied, _shuttingDown, _listeners.Snapshot().Slots);
 
     /// <summary>Apps, ports, targets and traffic now, with the config version and readiness.</summary>
     public DaemonStatus GetStatus()
     {
-        var apps = new List<AppStatus>();
         Dictionary<string, AppRoute> routes;
         Dictionary<string, AppHealth> health;
         lock (_sync)
@@ -75,31 +50,8 @@ public sealed partial class ProxyDaemon
         }
 
         var (slots, draining) = _listeners.Snapshot();
-
-        foreach (var app in Current.Apps)
-        {
-            if (!routes.TryGetValue(app.Name, out var route))
-            {
-                continue;
-            }
-
-            var ports = slots.Where(s => string.Equals(s.Route.Name, app.Name, StringComparison.Ordinal)).OrderBy(static s => s.Port).ToArray();
-            var targets = health.TryGetValue(app.Name, out var appHealth) ? appHealth.Targets.ToArray() : [];
-            // Every listener, not only the app's ports now: a port that moved to another app
-            // still carries this app's connections accepted before the move.
-            var active = slots.Sum(s => s.Listener?.ActiveConnectionsOf(app.Name) ?? 0)
-                + draining.Sum(l => l.ActiveConnectionsOf(app.Name));
-            apps.Add(new AppStatus(
-                app.Name,
-                route.Config.Strategy,
-                [.. ports.Select(static s => new PortStatus(s.Port, s.Listener is null ? ListenerState.Retrying : ListenerState.Bound, s.Listener is null ? s.Error : null))],
-                [.. targets.Select(static t => new TargetStatus(t.Config.ToString(), t.Weight, t.IsAvailable, t.IsEjected, t.ActiveConnections, t.BytesClientToTarget, t.BytesTargetToClient))],
-                active,
-                targets.Sum(static t => t.BytesClientToTarget),
-                targets.Sum(static t => t.BytesTargetToClient)));
-        }
-
-        return new DaemonStatus(Version, Volatile.Read(ref _hash), _appliedAt, GetReadiness(), apps);
+        var apps = DaemonStatusBuilder.Apps(Current, routes, health, slots, draining);
+        return new DaemonStatus(Version, Volatile.Read(ref _hash), _appliedAt, DaemonStatusBuilder.Readiness(_applied, _shuttingDown, slots), apps);
     }
 
     /// <summary>

@@ -202,7 +202,7 @@ public sealed partial class ProxyDaemon : IAsyncDisposable, IConfigFeedback
         try
         {
             ObjectDisposedException.ThrowIf(_stopped, this);
-            Reconcile(config, Preflight(config));
+            Reconcile(config, RolloutPreflight.Run(config, _routes, _options));
         }
         finally
         {

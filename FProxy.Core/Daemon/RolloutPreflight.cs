@@ -1,43 +1,44 @@
 using FProxy.Balancing;
 using FProxy.Configuration;
 using FProxy.Health;
+using FProxy.Routing;
 
 namespace FProxy.Daemon;
 
-/// <content>
+/// <summary>
 /// Before a rollout touches anything: the plug-in code it will run (strategy and probe factories)
 /// is run first, so a factory that throws rejects the whole snapshot and nothing is half-applied.
-/// </content>
-public sealed partial class ProxyDaemon
+/// </summary>
+internal static class RolloutPreflight
 {
     /// <summary>
-    /// Creates, for every app that is new or changed, each strategy its pools use and its health
-    /// probe. Under the gate, before <see cref="Reconcile"/>.
+    /// Creates, for every app that is new or changed (against <paramref name="running"/>), each
+    /// strategy its pools use and its health probe. Under the daemon's gate, before the reconcile.
     /// </summary>
     /// <returns>The probes made, by app, for the rollout to use (so no factory runs twice for them).</returns>
     /// <exception cref="RolloutException">A factory threw; it names the app, the plug-in and why. Nothing changed.</exception>
-    private Dictionary<string, IHealthProbe> Preflight(ProxyConfig config)
+    public static Dictionary<string, IHealthProbe> Run(ProxyConfig config, IReadOnlyDictionary<string, AppRoute> running, ProxyDaemonOptions options)
     {
         var probes = new Dictionary<string, IHealthProbe>(StringComparer.Ordinal);
         foreach (var app in config.Apps)
         {
-            var running = _routes.GetValueOrDefault(app.Name)?.Config;
-            if (app.Equals(running))
+            var before = running.GetValueOrDefault(app.Name)?.Config;
+            if (app.Equals(before))
             {
                 continue;
             }
 
-            TryCreateStrategy(app, app.Strategy, app.Targets, "the app");
+            TryCreateStrategy(options.Strategies, app, app.Strategy, app.Targets, "the app");
             for (var i = 0; i < app.Rules.Count; i++)
             {
-                TryCreateStrategy(app, app.Rules[i].Strategy ?? app.Strategy, app.Rules[i].Targets, $"rule {i + 1}");
+                TryCreateStrategy(options.Strategies, app, app.Rules[i].Strategy ?? app.Strategy, app.Rules[i].Targets, $"rule {i + 1}");
             }
 
-            if (app.HealthCheck is { } check && !check.Equals(running?.HealthCheck))
+            if (app.HealthCheck is { } check && !check.Equals(before?.HealthCheck))
             {
                 try
                 {
-                    probes[app.Name] = _options.Probes.Create(check);
+                    probes[app.Name] = options.Probes.Create(check);
                 }
 #pragma warning disable CA1031 // Whatever a plug-in throws rejects the rollout; it is reported, not thrown past the daemon.
                 catch (Exception e)
@@ -55,12 +56,12 @@ public sealed partial class ProxyDaemon
     /// Creates the strategy once over stand-in targets (the real ones are made by the rollout),
     /// so that a factory that throws at construction stops the rollout before it starts.
     /// </summary>
-    private void TryCreateStrategy(AppConfig app, string strategy, EquatableList<TargetConfig> targets, string pool)
+    private static void TryCreateStrategy(StrategyRegistry strategies, AppConfig app, string strategy, EquatableList<TargetConfig> targets, string pool)
     {
         var set = new TargetSet(targets.Select(t => new TargetState(t)));
         try
         {
-            _ = _options.Strategies.Create(strategy, set);
+            _ = strategies.Create(strategy, set);
         }
 #pragma warning disable CA1031 // As above.
         catch (Exception e)
