@@ -9,20 +9,17 @@ namespace FProxy.Diagnostics;
 /// reports only what its callback returns.
 /// </summary>
 /// <remarks>
-/// Striped per CPU as <see cref="StripedCounter"/> is, but with every count of a stripe on the
-/// same cache line: a connection bumps accepted and closed (and maybe one failure) on the CPU it
-/// runs on, so the seven counts cost one line per stripe, not seven. Adds are one interlocked add
-/// each, with no allocation and no lock.
+/// The seven counts are slots of one <see cref="StripedCounter"/>: a connection bumps accepted and
+/// closed (and maybe one failure) on the CPU it runs on, so they cost one cache line per stripe,
+/// not seven. Adds are one interlocked add each, with no allocation and no lock.
 /// </remarks>
 internal sealed class ConnectionCounters
 {
-    private const int LineLongs = 8; // A 64-byte cache line holds eight longs.
-    private const int MaxStripes = 16;
     private const int AcceptedSlot = 0;
     private const int ClosedSlot = 1;
     private const int FirstFailureSlot = 2;
 
-    /// <summary>The reasons of fproxy.connections.failed, in slot order.</summary>
+    /// <summary>The values of the <c>reason</c> tag, in slot order.</summary>
     internal static readonly string[] FailureReasons =
     [
         ProxyMetrics.FailureReason.NoTarget,
@@ -32,48 +29,56 @@ internal sealed class ConnectionCounters
         ProxyMetrics.FailureReason.Limit,
     ];
 
-    // Stripe i's counts live at (i + 1) * LineLongs + slot: the first line is left empty, so no
-    // stripe shares a line with the array's header or with the object before it on the heap.
-    private readonly long[] _cells;
-    private readonly int _mask;
+    private readonly StripedCounter _counts;
 
     public ConnectionCounters(string app, int port)
-        : this(app, port, (int)Math.Min(MaxStripes, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount)))
+        : this(app, port, StripedCounter.WithSlots(FirstFailureSlot + FailureReasons.Length))
     {
     }
 
-    /// <summary>Counters of a given number of stripes, a power of two (tests force sharing with 1).</summary>
+    /// <summary>Counters over a given number of stripes, a power of two (tests force sharing with 1).</summary>
     internal ConnectionCounters(string app, int port, int stripes)
+        : this(app, port, new StripedCounter(stripes, FirstFailureSlot + FailureReasons.Length))
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(stripes, 1);
-        if (!System.Numerics.BitOperations.IsPow2(stripes))
-        {
-            throw new ArgumentOutOfRangeException(nameof(stripes), stripes, "Stripes must be a power of two.");
-        }
+    }
 
+    private ConnectionCounters(string app, int port, StripedCounter counts)
+    {
         App = app;
         Port = port;
         PortTag = port;
-        _mask = stripes - 1;
-        _cells = new long[(stripes + 2) * LineLongs];
+        _counts = counts;
     }
 
+    /// <summary>The app's name: the <c>app</c> tag.</summary>
     public string App { get; }
 
+    /// <summary>The listener's port.</summary>
     public int Port { get; }
 
-    /// <summary>The port, boxed once, for metric tags that must not allocate.</summary>
+    /// <summary>The port, boxed once: the <c>port</c> tag, with no allocation per collection.</summary>
     public object PortTag { get; }
 
-    public void Accepted() => Add(AcceptedSlot);
+    /// <summary>A connection was accepted.</summary>
+    public void Accepted() => _counts.Add(AcceptedSlot, 1);
 
-    public void Closed() => Add(ClosedSlot);
+    /// <summary>A connection ended (after <see cref="Failed"/>, when it failed).</summary>
+    public void Closed() => _counts.Add(ClosedSlot, 1);
 
-    /// <summary>A connection that failed; <paramref name="reason"/> is one of <see cref="ProxyMetrics.FailureReason"/>.</summary>
-    public void Failed(string reason) => Add(FirstFailureSlot + ReasonIndex(reason));
+    /// <summary>A connection failed; <paramref name="reason"/> is one of <see cref="FailureReasons"/>.</summary>
+    public void Failed(string reason)
+    {
+        var index = Array.IndexOf(FailureReasons, reason);
+        if (index < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a failure reason of fproxy.connections.failed.");
+        }
+
+        _counts.Add(FirstFailureSlot + index, 1);
+    }
 
     /// <summary>Connections accepted so far.</summary>
-    public long ReadAccepted() => Read(AcceptedSlot);
+    public long ReadAccepted() => _counts.Read(AcceptedSlot);
 
     /// <summary>
     /// Connections open now. Closes are read before accepts: every close follows its accept, so
@@ -82,35 +87,10 @@ internal sealed class ConnectionCounters
     /// </summary>
     public long ReadActive()
     {
-        var closed = Read(ClosedSlot);
-        return Read(AcceptedSlot) - closed;
+        var closed = _counts.Read(ClosedSlot);
+        return _counts.Read(AcceptedSlot) - closed;
     }
 
-    /// <summary>Failures so far with the reason at <paramref name="index"/> of <see cref="FailureReasons"/>.</summary>
-    public long ReadFailed(int index) => Read(FirstFailureSlot + index);
-
-    private static int ReasonIndex(string reason) => reason switch
-    {
-        ProxyMetrics.FailureReason.NoTarget => 0,
-        ProxyMetrics.FailureReason.Timeout => 1,
-        ProxyMetrics.FailureReason.Refused => 2,
-        ProxyMetrics.FailureReason.Reset => 3,
-        ProxyMetrics.FailureReason.Limit => 4,
-        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a failure reason of fproxy.connections.failed."),
-    };
-
-    /// <summary>Adds to the stripe of the CPU the caller runs on (a hint: any stripe is correct).</summary>
-    private void Add(int slot) =>
-        Interlocked.Increment(ref _cells[((Thread.GetCurrentProcessorId() & _mask) + 1) * LineLongs + slot]);
-
-    private long Read(int slot)
-    {
-        long sum = 0;
-        for (var i = 0; i <= _mask; i++)
-        {
-            sum += Volatile.Read(ref _cells[(i + 1) * LineLongs + slot]);
-        }
-
-        return sum;
-    }
+    /// <summary>Connections that failed with <see cref="FailureReasons"/>[<paramref name="index"/>].</summary>
+    public long ReadFailed(int index) => _counts.Read(FirstFailureSlot + index);
 }

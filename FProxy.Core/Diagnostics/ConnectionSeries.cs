@@ -61,31 +61,11 @@ internal sealed class ConnectionSeries
         }
     }
 
-    public IEnumerable<Measurement<long>> ObserveAccepted()
-    {
-        var counters = Snapshot();
-        var measurements = new Measurement<long>[counters.Length];
-        for (var i = 0; i < counters.Length; i++)
-        {
-            var c = counters[i];
-            measurements[i] = new Measurement<long>(c.ReadAccepted(), new("app", c.App), new("port", c.PortTag));
-        }
+    /// <summary>Accepted connections, one measurement per (app, port).</summary>
+    public IEnumerable<Measurement<long>> ObserveAccepted() => Observe(static c => c.ReadAccepted());
 
-        return measurements;
-    }
-
-    public IEnumerable<Measurement<long>> ObserveActive()
-    {
-        var counters = Snapshot();
-        var measurements = new Measurement<long>[counters.Length];
-        for (var i = 0; i < counters.Length; i++)
-        {
-            var c = counters[i];
-            measurements[i] = new Measurement<long>(c.ReadActive(), new("app", c.App), new("port", c.PortTag));
-        }
-
-        return measurements;
-    }
+    /// <summary>Open connections, one measurement per (app, port).</summary>
+    public IEnumerable<Measurement<long>> ObserveActive() => Observe(static c => c.ReadActive());
 
     /// <summary>Only reasons that occurred: a failure series appears with its first failure, as it did when it was recorded.</summary>
     public IEnumerable<Measurement<long>> ObserveFailed()
@@ -100,6 +80,19 @@ internal sealed class ConnectionSeries
                     measurements.Add(new Measurement<long>(failed, new("app", c.App), new("port", c.PortTag), new("reason", ConnectionCounters.FailureReasons[i])));
                 }
             }
+        }
+
+        return measurements;
+    }
+
+    private Measurement<long>[] Observe(Func<ConnectionCounters, long> read)
+    {
+        var counters = Snapshot();
+        var measurements = new Measurement<long>[counters.Length];
+        for (var i = 0; i < counters.Length; i++)
+        {
+            var c = counters[i];
+            measurements[i] = new Measurement<long>(read(c), new("app", c.App), new("port", c.PortTag));
         }
 
         return measurements;

@@ -12,7 +12,7 @@ public sealed class StripedCounterTests
         // add must still land exactly once.
         const int Threads = 8;
         const int AddsPerThread = 2_000_000;
-        var counter = stripes == 0 ? new StripedCounter() : new StripedCounter(stripes);
+        var counter = stripes == 0 ? new StripedCounter() : new StripedCounter(stripes, slots: 1);
         using var start = new Barrier(Threads);
         var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
         {
@@ -43,5 +43,5 @@ public sealed class StripedCounterTests
     [TestCase(0)]
     [TestCase(3)]
     public void Constructor_StripesNotAPowerOfTwo_Throws(int stripes) =>
-        Assert.That(() => new StripedCounter(stripes), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => new StripedCounter(stripes, slots: 1), Throws.InstanceOf<ArgumentOutOfRangeException>());
 }
