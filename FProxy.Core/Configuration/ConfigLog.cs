@@ -14,6 +14,14 @@ internal static partial class ConfigLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Config {Source}{Part} is invalid ({ErrorCount} error(s)); keeping the last good config:{Problems}")]
     public static partial void Rejected(ILogger logger, string source, string part, int errorCount, string problems);
 
+    /// <summary>Logs <paramref name="error"/> as event 1002: its source, its part when it has one, and every problem on a line of its own.</summary>
+    public static void Rejected(ILogger logger, ConfigException error) =>
+        Rejected(logger, error.Source ?? "config", PartSuffix(error), error.Errors.Count,
+            string.Concat(error.Errors.Select(static e => Environment.NewLine + "  " + e)));
+
+    /// <summary>" (part)" for a rejected part of a source with several, else empty.</summary>
+    public static string PartSuffix(ConfigException error) => error.Part is null ? string.Empty : $" ({error.Part})";
+
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Config {Path} was touched but its content is unchanged; nothing to apply")]
     public static partial void Unchanged(ILogger logger, string path);
 

@@ -69,9 +69,8 @@ public sealed partial class ProxyDaemon
     public void ReportRejected(ConfigException error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        var part = error.Part is null ? string.Empty : $" ({error.Part})";
-        ConfigLog.Rejected(_configLogger, error.Source ?? "config", part, error.Errors.Count,
-            string.Concat(error.Errors.Select(static e => Environment.NewLine + "  " + e)));
+        var part = ConfigLog.PartSuffix(error);
+        ConfigLog.Rejected(_configLogger, error);
         _metrics.Rollout("rejected");
         Publish(DaemonEventKind.RolloutFailed, null, null, null, $"invalid config{part} rejected, version {Version} stays in force: {error.Message}");
     }

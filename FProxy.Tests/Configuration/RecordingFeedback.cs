@@ -18,7 +18,6 @@ internal sealed class RecordingFeedback(ILogger? logger = null) : IConfigFeedbac
     public void Rejected(ConfigException error)
     {
         Rejections.Enqueue(error);
-        ConfigLog.Rejected(_logger, error.Source ?? "config", error.Part is null ? string.Empty : $" ({error.Part})", error.Errors.Count,
-            string.Concat(error.Errors.Select(static e => Environment.NewLine + "  " + e)));
+        ConfigLog.Rejected(_logger, error);
     }
 }
