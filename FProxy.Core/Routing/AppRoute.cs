@@ -64,12 +64,13 @@ internal sealed class AppRoute
     public RouteRule[] Rules { get; }
 
     /// <summary>
-    /// Where a new connection from <paramref name="client"/> to <paramref name="port"/> goes: the
-    /// first rule that matches, else the app's own targets. Address and port are checked before
-    /// SNI, and the ClientHello is read at most once, only when a rule that still matches needs it.
+    /// Where a new <paramref name="connection"/> to <paramref name="port"/> goes: the first rule that
+    /// matches, else the app's own targets. Address and port are checked before SNI, and the
+    /// ClientHello is read at most once, only when a rule that still matches needs it. An app with
+    /// no rules asks the connection nothing.
     /// </summary>
-    public ValueTask<RouteChoice> ChooseAsync(IServerNamePeek connection, System.Net.IPAddress? client, int port) =>
-        Rules.Length == 0 ? new(new RouteChoice(DefaultPool, null)) : ApplyRulesAsync(connection, client, port);
+    public ValueTask<RouteChoice> ChooseAsync(IRouteRequest connection, int port) =>
+        Rules.Length == 0 ? new(new RouteChoice(DefaultPool, null)) : ApplyRulesAsync(connection, port);
 
     /// <summary>Rate limit for "no target reachable": during an outage every client fails.</summary>
     public LogLimiter NoTargetLog { get; }
@@ -92,8 +93,9 @@ internal sealed class AppRoute
         return health;
     }
 
-    private async ValueTask<RouteChoice> ApplyRulesAsync(IServerNamePeek connection, System.Net.IPAddress? client, int port)
+    private async ValueTask<RouteChoice> ApplyRulesAsync(IRouteRequest connection, int port)
     {
+        var client = connection.ClientEndPoint?.Address;
         var peeked = false;
         string? serverName = null;
         foreach (var rule in Rules)

@@ -77,7 +77,7 @@ internal sealed class ConnectionHandler
 
             counted = true;
             // Routing decides (Routing/AppRoute): rules, and the SNI peek when one needs it.
-            var (pool, serverName) = await route.ChooseAsync(connection, connection.ClientEndPoint?.Address, port).ConfigureAwait(false);
+            var (pool, serverName) = await route.ChooseAsync(connection, port).ConfigureAwait(false);
             if (pool is null)
             {
                 connection.Reset(); // It reset, or the listener is draining.

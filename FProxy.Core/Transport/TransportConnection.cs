@@ -13,7 +13,7 @@ namespace FProxy.Transport;
 /// operation at a time; every operation reports failures as values and never throws for a peer's
 /// behaviour.
 /// </summary>
-internal abstract class TransportConnection : IServerNamePeek
+internal abstract class TransportConnection : IRouteRequest
 {
     /// <summary>The client's address (IPv4-mapped IPv6 as IPv4), or null when the OS gave none.</summary>
     public abstract IPEndPoint? ClientEndPoint { get; }
