@@ -14,10 +14,12 @@
 # Build output goes under $BENCH_STATE, never into the repository's bin/ and obj/.
 . "$(dirname "$0")/_adapter.sh"
 REPO=${FPROXY_REPO:-$(git -C "$(dirname "$0")" rev-parse --show-toplevel)}
-# One published copy per set of publish arguments, so adapters that differ only in them can run
-# side by side in one comparison (a two-line adapter setting FPROXY_PUBLISH_ARGS and ADAPTER_NAME,
-# as fproxy-sockets.sh sets FPROXY_TRANSPORT).
-PUBLISHED="$BENCH_STATE/fproxy-publish$( [ -n "${FPROXY_PUBLISH_ARGS:-}" ] && printf -- '-%s' "$(printf '%s' "$FPROXY_PUBLISH_ARGS" | cksum | cut -d' ' -f1)")"
+# One published copy (and one build tree) per revision and set of publish arguments, so adapters
+# that differ only in them can run side by side in one comparison (a two-line adapter setting
+# FPROXY_BUILD_FROM or FPROXY_PUBLISH_ARGS and ADAPTER_NAME, as fproxy-sockets.sh sets
+# FPROXY_TRANSPORT): "before" and "after" builds must never share outputs.
+BUILD_KEY=$( [ -n "${FPROXY_PUBLISH_ARGS:-}${FPROXY_BUILD_FROM:-}" ] && printf -- '-%s' "$(printf '%s|%s' "${FPROXY_PUBLISH_ARGS:-}" "${FPROXY_BUILD_FROM:-}" | cksum | cut -d' ' -f1)")
+PUBLISHED="$BENCH_STATE/fproxy-publish$BUILD_KEY"
 
 source_label() {
   local rev c
@@ -34,17 +36,17 @@ source_label() {
 proxy_prepare() {
   [ -f "$PUBLISHED/.published" ] && return 0
   command -v dotnet >/dev/null || { note "fproxy: the .NET SDK (dotnet) is not installed"; return 1; }
-  local src=$REPO label log="$BENCH_STATE/fproxy-publish.log"
+  local src=$REPO label log="$BENCH_STATE/fproxy-publish$BUILD_KEY.log"
   label=$(source_label) || { note "fproxy: unknown revision $FPROXY_BUILD_FROM"; return 1; }
   if [ -n "${FPROXY_BUILD_FROM:-}" ]; then
-    src="$BENCH_STATE/fproxy-src"
+    src="$BENCH_STATE/fproxy-src$BUILD_KEY"
     rm -rf "$src" && mkdir -p "$src"
     git -C "$REPO" archive "$FPROXY_BUILD_FROM" | tar -x -C "$src" || return 1
   fi
   note "fproxy: publishing FProxy.Host $label (Release), log in $log"
   rm -rf "$PUBLISHED"
   if ! (cd "$src" && DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet publish FProxy.Host/FProxy.Host.csproj \
-        -c Release -o "$PUBLISHED" --artifacts-path "$BENCH_STATE/fproxy-artifacts" ${FPROXY_PUBLISH_ARGS:-}) >"$log" 2>&1; then
+        -c Release -o "$PUBLISHED" --artifacts-path "$BENCH_STATE/fproxy-artifacts$BUILD_KEY" ${FPROXY_PUBLISH_ARGS:-}) >"$log" 2>&1; then
     note "fproxy: dotnet publish failed; last lines of $log:"
     tail -n 15 "$log" >&2
     return 1
