@@ -20,9 +20,11 @@ public static partial class ConfigParser
         Dictionary<string, int> nameOwners,
         List<string> errors)
     {
+        // index < 0: one app on its own (an etcd key's value), whose messages name no place.
+        var place = index < 0 ? string.Empty : $"Apps[{index}]";
         if (app.ValueKind != JsonValueKind.Object)
         {
-            errors.Add($"Apps[{index}]: must be an object, got {Show(app)}");
+            errors.Add(index < 0 ? $"an app must be an object, got {Show(app)}" : $"{place}: must be an object, got {Show(app)}");
             return null;
         }
 
@@ -41,7 +43,7 @@ public static partial class ConfigParser
             }
         }
 
-        var owner = name is null ? $"Apps[{index}]" : $"app \"{name}\"";
+        var owner = name is null ? place : $"app \"{name}\"";
         var ports = ReadPorts(keys, owner, portOwners, problems);
         var targets = ReadTargets(keys, string.Empty, problems);
         var strategy = ReadAppStrategy(keys, schema, problems);
@@ -61,7 +63,7 @@ public static partial class ConfigParser
 
         if (problems.Count > 0)
         {
-            var prefix = name is null ? $"Apps[{index}]: " : $"Apps[{index}] \"{name}\": ";
+            var prefix = index < 0 ? string.Empty : name is null ? $"{place}: " : $"{place} \"{name}\": ";
             foreach (var problem in problems)
             {
                 errors.Add(prefix + problem);

@@ -63,6 +63,51 @@ public static partial class ConfigParser
         }
     }
 
+    /// <summary>
+    /// Parses and validates one app: the JSON of one element of <c>Apps</c> (an etcd key's value),
+    /// with the same keys, defaults and messages as in a whole config. Rules across apps (unique
+    /// names and ports) are the caller's to check.
+    /// </summary>
+    /// <param name="json">One app object.</param>
+    /// <param name="source">Where it came from (an etcd key), the message prefix.</param>
+    /// <param name="schema">The strategy and probe names the app may use; the built-ins when null.</param>
+    /// <returns>The validated app.</returns>
+    /// <exception cref="ConfigException">The text is not valid JSON or the app is invalid; every problem is listed.</exception>
+    public static AppConfig ParseApp(string json, string source = "app", ConfigSchema? schema = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(source);
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException(source, [DescribeJsonError(e)]);
+        }
+
+        using (document)
+        {
+            var errors = new List<string>();
+            schema ??= ConfigSchema.Default;
+            var app = ReadApp(document.RootElement, -1, schema, [], new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase), errors);
+            if (errors.Count > 0 || app is null)
+            {
+                throw new ConfigException(source, errors);
+            }
+
+            var problems = ConfigValidator.ValidateApp(app, schema);
+            if (problems.Count > 0)
+            {
+                throw new ConfigException(source, problems);
+            }
+
+            return app;
+        }
+    }
+
     private static ProxyConfig? ReadRoot(JsonElement root, ConfigSchema schema, List<string> errors)
     {
         if (root.ValueKind != JsonValueKind.Object)

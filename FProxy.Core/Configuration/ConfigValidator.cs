@@ -54,6 +54,21 @@ public static partial class ConfigValidator
         return errors;
     }
 
+    /// <summary>
+    /// Every problem of one app on its own, without a place prefix; rules across apps (unique names
+    /// and ports) are not checked. Empty when it is valid.
+    /// </summary>
+    /// <param name="app">The app to check.</param>
+    /// <param name="schema">The strategy and probe names the app may use; the built-ins when null.</param>
+    /// <returns>The problems, in the order <see cref="Validate"/> reports them.</returns>
+    public static IReadOnlyList<string> ValidateApp(AppConfig app, ConfigSchema? schema = null)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var problems = new List<string>();
+        CheckApp(app, 0, schema ?? ConfigSchema.Default, new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase), [], problems);
+        return problems;
+    }
+
     /// <summary>Throws when <paramref name="config"/> breaks any rule; see <see cref="Validate"/>.</summary>
     /// <param name="config">The snapshot to check.</param>
     /// <param name="source">Where it came from, for the message (a file path, "etcd", a source's name).</param>

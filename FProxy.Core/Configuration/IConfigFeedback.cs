@@ -13,4 +13,11 @@ public interface IConfigFeedback
     /// </summary>
     /// <param name="error">Every problem found, where the config came from, and which part when the source has several.</param>
     void Rejected(ConfigException error);
+
+    /// <summary>
+    /// The config in force now. A source that needs to know whether a snapshot it emitted was
+    /// applied (to report it, or keep a copy of it) compares it with this once the daemon asks for
+    /// the next one: the daemon keeps the very instance it applied.
+    /// </summary>
+    ProxyConfig Current { get; }
 }

@@ -15,6 +15,9 @@ internal sealed class RecordingFeedback(ILogger? logger = null) : IConfigFeedbac
 
     public ConcurrentQueue<ConfigException> Rejections { get; } = new();
 
+    /// <summary>What a test says is in force; the daemon would set it on each applied snapshot.</summary>
+    public ProxyConfig Current { get; set; } = ProxyConfig.Empty;
+
     public void Rejected(ConfigException error)
     {
         Rejections.Enqueue(error);
