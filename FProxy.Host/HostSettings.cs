@@ -44,6 +44,9 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
     /// <summary>Whether bulk streams splice (FPROXY_SPLICE, default 1).</summary>
     public bool Splice { get; init; } = true;
 
+    /// <summary>The etcd source (FPROXY_ETCD_ENDPOINTS and the rest); null: the config file.</summary>
+    public FProxy.Etcd.EtcdOptions? Etcd { get; init; }
+
     /// <summary>Reads the settings; throws <see cref="ArgumentException"/> naming the bad variable.</summary>
     public static HostSettings FromEnvironment(Func<string, string?> getVariable)
     {
@@ -64,6 +67,7 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
             Transport = ParseTransport(getVariable(TransportVariable)),
             IoThreads = ParseIoThreads(getVariable(IoThreadsVariable)),
             Splice = getVariable(SpliceVariable) is not { } splice || ParseSwitch(SpliceVariable, splice),
+            Etcd = EtcdSettings.FromEnvironment(getVariable),
         };
     }
 

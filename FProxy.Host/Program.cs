@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Configuration;
 using FProxy.Dns;
+using FProxy.Etcd;
 using FProxy.Host.Admin;
 using FProxy.Hosting;
 using FProxy.Transport;
@@ -35,9 +36,12 @@ internal static partial class Program
         Usage: FProxy.Host [--check]
 
         Runs the FProxy L4 proxy on the config file named by FPROXY_CONFIG_PATH
-        (default ./config.json), reloading it when it changes.
+        (default ./config.json), reloading it when it changes; or, with
+        FPROXY_ETCD_ENDPOINTS set, on the apps stored in etcd under FPROXY_ETCD_PREFIX.
 
-          --check     validate the config, print the result, exit 0 (valid) or 2 (invalid)
+          --check     validate the config (the file, or every app key in etcd), print the
+                      result, exit 0 (valid), 2 (invalid, naming each problem) or 1 (etcd
+                      cannot be reached)
           --help      show this help
 
         Environment:
@@ -54,6 +58,18 @@ internal static partial class Program
           FPROXY_SPLICE          0 or false: never splice bulk streams (default 1)
           OTEL_EXPORTER_OTLP_ENDPOINT
                                  push metrics over OTLP to this collector (default: no push)
+
+        etcd (a fleet of nodes sharing one config; docs/cluster.md):
+          FPROXY_ETCD_ENDPOINTS  comma-separated URLs, e.g. http://10.0.0.1:2379,http://10.0.0.2:2379;
+                                 selects etcd instead of the config file
+          FPROXY_ETCD_PREFIX     key prefix (default /fproxy): apps at <prefix>/apps/<name>,
+                                 node reports at <prefix>/nodes/<node-id>
+          FPROXY_ETCD_USERNAME, FPROXY_ETCD_PASSWORD
+                                 etcd user, when the cluster has authentication on
+          FPROXY_ETCD_CA_FILE    PEM file of the CA for https:// endpoints
+          FPROXY_NODE_ID         this node's id in the reports (default: the host name)
+          FPROXY_STATE_DIR       where the last good config is kept (default: $STATE_DIRECTORY,
+                                 else $XDG_STATE_HOME/fproxy, else ~/.local/state/fproxy)
 
         Admin endpoint: GET /healthz, /readyz, /apps, /events (server-sent events, ?app=NAME),
         /metrics (Prometheus text).
@@ -95,13 +111,15 @@ internal static partial class Program
 
         HostSettings settings;
         DnsOptions dns;
-        ProxyConfig config;
+        ProxyConfig? config;
         try
         {
             settings = HostSettings.FromEnvironment(Environment.GetEnvironmentVariable);
             dns = new DnsOptions { Servers = DnsOptions.ParseServers(settings.DnsServers) };
             dns.Validate();
-            config = ConfigFile.Load(settings.ConfigPath);
+
+            // With etcd the apps come from the store, which may be unreachable now: nothing to load.
+            config = settings.Etcd is null ? ConfigFile.Load(settings.ConfigPath) : null;
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or ConfigException)
         {
@@ -111,7 +129,12 @@ internal static partial class Program
 
         if (check)
         {
-            var ports = config.Apps.Sum(static a => a.Ports.Count);
+            if (settings.Etcd is { } etcd)
+            {
+                return await EtcdCheck.RunAsync(etcd).ConfigureAwait(false);
+            }
+
+            var ports = config!.Apps.Sum(static a => a.Ports.Count);
             Console.Out.WriteLine($"{settings.ConfigPath}: ok ({config.Apps.Count} app(s), {ports} port(s))");
             return 0;
         }
@@ -283,7 +306,7 @@ internal static partial class Program
 
         // The proxy and its whole lifetime (first config, reloads, SIGHUP, the shutdown sequence)
         // are the library's: the host only maps its environment variables onto the options.
-        builder.Services.AddFProxy(configure: o =>
+        var proxy = builder.Services.AddFProxy(configure: o =>
         {
             o.ConfigPath = settings.ConfigPath;
             o.ShutdownDelay = settings.ShutdownDelay;
@@ -293,6 +316,11 @@ internal static partial class Program
             o.AccessLogAll = settings.AccessLogAll;
             o.DnsServers = settings.DnsServers;
         });
+        if (settings.Etcd is { } etcd)
+        {
+            proxy.UseEtcd(etcd);
+        }
+
         Telemetry.Add(builder, settings);
     }
 

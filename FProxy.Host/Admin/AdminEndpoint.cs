@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FProxy.Configuration;
 using FProxy.Daemon;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,7 @@ internal static class AdminEndpoint
     {
         var daemon = routes.ServiceProvider.GetRequiredService<ProxyDaemon>();
         var events = routes.ServiceProvider.GetRequiredService<EventStream>();
+        var source = routes.ServiceProvider.GetRequiredService<IConfigSubscriber>();
 
         // Load balancers often probe with HEAD: both answer it too.
         routes.MapMethods("/healthz", GetOrHead, static context =>
@@ -35,7 +37,11 @@ internal static class AdminEndpoint
             context.Response.StatusCode = readiness.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
             return WriteJsonAsync(context, ReadinessJson.From(readiness), AdminJsonContext.Default.ReadinessJson);
         });
-        routes.MapGet("/apps", context => WriteJsonAsync(context, StatusJson.From(daemon.GetStatus()), AdminJsonContext.Default.StatusJson));
+        routes.MapGet("/apps", context =>
+        {
+            var status = daemon.GetStatus();
+            return WriteJsonAsync(context, StatusJson.From(status, SourceJson.From(source, status)), AdminJsonContext.Default.StatusJson);
+        });
         routes.MapGet("/events", events.RunAsync);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using FProxy.Configuration;
 using FProxy.Daemon;
 
 namespace FProxy.Host.Admin;
@@ -14,12 +15,13 @@ internal sealed record ReadinessJson(bool Ready, IReadOnlyList<string> Reasons, 
 }
 
 /// <summary>GET /apps.</summary>
-internal sealed record StatusJson(long Version, string Hash, DateTimeOffset? AppliedAt, IReadOnlyList<AppJson> Apps)
+internal sealed record StatusJson(long Version, string Hash, DateTimeOffset? AppliedAt, SourceJson Source, IReadOnlyList<AppJson> Apps)
 {
-    public static StatusJson From(DaemonStatus status) => new(
+    public static StatusJson From(DaemonStatus status, SourceJson source) => new(
         status.Version,
         status.Hash,
         status.AppliedAt,
+        source,
         [.. status.Apps.Select(static a => new AppJson(
             a.Name,
             a.Strategy,
@@ -34,6 +36,21 @@ internal sealed record StatusJson(long Version, string Hash, DateTimeOffset? App
         ListenerState.Bound => "bound",
         ListenerState.Retrying => "retrying",
         _ => state.ToString().ToLowerInvariant(),
+    };
+}
+
+/// <summary>Where the config comes from: "file" or "etcd" (connected, revision, last sync, rejected apps).</summary>
+internal sealed record SourceJson(string Type, bool Connected, long? Revision, DateTimeOffset? LastSync, IReadOnlyDictionary<string, string> Rejected)
+{
+    private static readonly Dictionary<string, string> None = [];
+
+    public static SourceJson From(IConfigSubscriber source, DaemonStatus status) => source switch
+    {
+        IConfigSourceStatus known when known.GetSourceStatus() is { } s => new(s.Source, s.Connected, s.Revision, s.LastSync, s.Rejected),
+
+        // The file is read where it lies: always "connected", synced when last applied.
+        FileConfigSubscriber => new("file", true, null, status.AppliedAt, None),
+        _ => new(source.GetType().Name, true, null, status.AppliedAt, None),
     };
 }
 
