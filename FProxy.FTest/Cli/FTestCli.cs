@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using FProxy.FTest.Commands;
 using FProxy.FTest.Net;
 
@@ -15,7 +16,7 @@ internal static class FTestCli
     public static Command Build(ToolConsole console) => new(
         "ftest",
         "ftest: test FProxy (or any TCP service) from the command line: ping it, check its balancing, load it, "
-        + "watch its availability during a rollout, and run local echo backends to point it at.")
+        + "watch its availability during a rollout, run local echo backends to point it at, and roll a config out to a fleet through etcd.")
     {
         new HelpOption(),
         new VersionOption(),
@@ -24,6 +25,7 @@ internal static class FTestCli
         SimulateCommand.Build(console),
         EchoCommand.Build(console),
         WatchCommand.Build(console),
+        FleetCommand.Build(console),
     };
 
     public static async Task<int> RunAsync(string[] args, ToolConsole console, CancellationToken ct)
@@ -48,13 +50,25 @@ internal static class FTestCli
             // One line, like every other ftest error, naming where the full usage is. "ftest bogus"
             // also lacks a command, but the unknown word is the better news.
             var error = parsed.Errors.FirstOrDefault(static e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) ?? parsed.Errors[0];
-            var command = parsed.CommandResult.Command;
-            var help = command == root ? "ftest --help" : $"ftest {command.Name} --help";
+            var help = $"{CommandPath(parsed.CommandResult)} --help";
             console.Fail($"{error.Message} (see {help})");
             return IsBadValue(error.Message) ? ExitCodes.Failure : ExitCodes.Usage;
         }
 
         return await GuardAsync(console, () => parsed.InvokeAsync(config, ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>The command's full name as typed, "ftest fleet push", for the help hint.</summary>
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new List<string>();
+        for (var current = result; current is not null; current = current.Parent as CommandResult)
+        {
+            names.Add(current.Command.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
     }
 
     /// <summary>

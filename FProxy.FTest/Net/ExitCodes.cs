@@ -10,4 +10,7 @@ internal static class ExitCodes
 
     /// <summary>A usage error: unknown option, bad address, duration or count.</summary>
     public const int Usage = 2;
+
+    /// <summary>An invalid config file (<c>ftest fleet push</c>): the code fproxy itself exits with for one.</summary>
+    public const int InvalidConfig = 2;
 }

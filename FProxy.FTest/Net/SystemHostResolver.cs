@@ -7,5 +7,7 @@ internal sealed class SystemHostResolver : IHostResolver
 {
     public static readonly SystemHostResolver Instance = new();
 
-    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => Dns.GetHostAddressesAsync(host, ct);
+    // Spelt out: ftest references FProxy.Core (through FProxy.Etcd), whose FProxy.Dns namespace
+    // would otherwise win over System.Net.Dns here.
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken ct) => System.Net.Dns.GetHostAddressesAsync(host, ct);
 }
