@@ -83,8 +83,9 @@ internal sealed class NetworkNamespace : IDisposable
             if (holder.HasExited)
             {
                 var error = holder.StandardError.ReadToEnd().Trim();
+                var exitCode = holder.ExitCode;
                 holder.Dispose();
-                Assert.Fail($"cannot make a network namespace: `unshare -n` exited {holder.ExitCode}: {error} (the test needs root, or CAP_SYS_ADMIN, to make one)");
+                Assert.Fail($"cannot make a network namespace: `unshare -n` exited {exitCode}: {error} (the test needs root, or CAP_SYS_ADMIN, to make one)");
             }
 
             link = TryNamespaceOf(holder.Id.ToString(CultureInfo.InvariantCulture));
@@ -114,7 +115,11 @@ internal sealed class NetworkNamespace : IDisposable
             }
 
             ns._inside.Start();
-            ns._entered.Wait(CommandTimeout);
+            if (!ns._entered.Wait(CommandTimeout))
+            {
+                Assert.Fail($"the socket thread did not enter the network namespace within {CommandTimeout.TotalSeconds} s");
+            }
+
             if (ns._enterFailure is { } failure)
             {
                 Assert.Fail($"cannot enter the network namespace from the test process: {failure}");
