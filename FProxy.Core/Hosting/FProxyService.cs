@@ -69,6 +69,17 @@ internal sealed class FProxyService(
                 Environment.GetEnvironmentVariable(ProcessSetup.InlineCompletionsVariable) ?? "(unset)");
         }
 
+        // Said at start, while the sysctl can still be set before a handover needs it.
+        switch (MigrateRequests.IsEnabled())
+        {
+            case false:
+                HostingLog.MigrateRequestsOff(logger);
+                break;
+            case null:
+                HostingLog.MigrateRequestsUnknown(logger, MigrateRequests.SettingPath);
+                break;
+        }
+
         hostOptions.Value.ShutdownTimeout = ShutdownTimeoutFor(daemon.Current, options.Value.ShutdownDelay);
         return Task.CompletedTask;
     }

@@ -26,4 +26,11 @@ internal static partial class HostingLog
 
     [LoggerMessage(1409, LogLevel.Warning, "open files limit {Limit} (hard limit {Hard}) allows about {Connections} proxied connections; raise it (ulimit -n, LimitNOFILE=) for more")]
     public static partial void OpenFilesLow(ILogger logger, ulong limit, ulong hard, ulong connections);
+
+    /// <summary>Start-time: the kernel resets, rather than hands over, what a stopping process's listeners hold.</summary>
+    [LoggerMessage(1415, LogLevel.Warning, "net.ipv4.tcp_migrate_req is 0: on a process handover (a second process bound to the same ports, then the first one stopped) connections still queued on the stopping process's listeners are reset; set net.ipv4.tcp_migrate_req=1 (sysctl) to move them to the new process")]
+    public static partial void MigrateRequestsOff(ILogger logger);
+
+    [LoggerMessage(1416, LogLevel.Debug, "{Path} cannot be read (a kernel before 5.14, or not Linux): on a process handover, connections still queued on the stopping process's listeners cannot be moved to the new process")]
+    public static partial void MigrateRequestsUnknown(ILogger logger, string path);
 }

@@ -96,7 +96,8 @@ public sealed class AdminEndpointLimitsTests
                 Assert.That(host.CountEvent(1410), Is.InRange(1, most), "evictions");
                 Assert.That(host.CountEvent(1413), Is.InRange(1, most), "503s to subscribers");
                 Assert.That(host.CountEvent(1411), Is.Zero, "a probe always found an idle connection to replace");
-                Assert.That(host.CountLines(" warn: "), Is.LessThanOrEqualTo(2 * most), $"no warning per connection:\n{host.Output}");
+                // Less the start-time warning about the machine's tcp_migrate_req (1415), not about connections.
+                Assert.That(host.CountLines(" warn: ") - host.CountEvent(1415), Is.LessThanOrEqualTo(2 * most), $"no warning per connection:\n{host.Output}");
             });
         }
         finally

@@ -83,13 +83,16 @@ internal sealed class HostProcess : IDisposable
     /// Starts the host. <paramref name="configJson"/> is written to <see cref="ConfigPath"/> first (null:
     /// no file). <paramref name="environment"/> adds or (with a null value) removes variables; every
     /// inherited FPROXY_* variable is removed, and FPROXY_ADMIN_URL is "none" unless given. <paramref name="fdLimit"/> runs it under
-    /// <c>bash -c 'ulimit -n N; exec dotnet ...'</c> (exec keeps the pid).
+    /// <c>bash -c 'ulimit -n N; exec dotnet ...'</c> (exec keeps the pid). <paramref name="wrapper"/>
+    /// is a command put before all that, which must exec what follows it so that <see cref="Pid"/>
+    /// stays the host's (<c>nsenter -t PID -n</c> does: it forks only to enter a pid namespace).
     /// </summary>
     public static HostProcess Start(
         string? configJson,
         IReadOnlyDictionary<string, string?>? environment = null,
         string[]? args = null,
-        int? fdLimit = null)
+        int? fdLimit = null,
+        string[]? wrapper = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("fproxy-host-").FullName;
         var configPath = Path.Combine(directory, "config.json");
@@ -113,7 +116,21 @@ internal sealed class HostProcess : IDisposable
         // SIGINT and SIGQUIT ignored in everything it starts, and a process keeps a signal that was
         // ignored at its start ignored: the host would never see the signals these tests send. A
         // host started by hand gets them at their defaults, so give the host that.
-        info.FileName = "env";
+        if (wrapper is [var command, .. var wrapperArgs])
+        {
+            info.FileName = command;
+            foreach (var arg in wrapperArgs)
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.ArgumentList.Add("env");
+        }
+        else
+        {
+            info.FileName = "env";
+        }
+
         info.ArgumentList.Add("--default-signal=INT,QUIT,HUP,TERM");
         if (fdLimit is { } limit)
         {

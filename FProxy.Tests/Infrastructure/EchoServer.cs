@@ -24,12 +24,12 @@ internal sealed class EchoServer : IAsyncDisposable
     {
     }
 
-    private EchoServer(IPAddress? address, string? greeting, bool resetOnAccept, int port = 0)
+    private EchoServer(IPAddress? address, string? greeting, bool resetOnAccept, int port = 0, Socket? listener = null)
     {
         _resetOnAccept = resetOnAccept;
         address ??= IPAddress.Loopback;
         _greeting = greeting is null ? null : System.Text.Encoding.ASCII.GetBytes(greeting);
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener = listener ?? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Bind(new IPEndPoint(address, port));
         _listener.Listen(512);
@@ -44,6 +44,12 @@ internal sealed class EchoServer : IAsyncDisposable
 
     /// <summary>A backend on a given loopback port: a test can stop one and start another in its place (a flapping target).</summary>
     public static EchoServer OnPort(int port, string? greeting = null) => new(IPAddress.Loopback, greeting, resetOnAccept: false, port);
+
+    /// <summary>
+    /// A loopback backend on an unbound IPv4 socket made elsewhere: a socket belongs to the network
+    /// namespace it was made in (<see cref="NetworkNamespace.CreateSocket"/>), so the backend serves there.
+    /// </summary>
+    public static EchoServer On(Socket listener) => new(IPAddress.Loopback, null, resetOnAccept: false, listener: listener);
 
     public int Port => EndPoint.Port;
 
