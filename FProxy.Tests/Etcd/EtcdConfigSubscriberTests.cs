@@ -159,15 +159,18 @@ internal sealed class EtcdConfigSubscriberTests
         await _etcd.PutAsync(Key("a", prefix), Json("a", 7401));
         await using var relay = new TcpRelay(EtcdEndPoint());
 
-        // The defaults: pings every 5 s, 5 s to answer.
+        // The defaults: pings after 3 s of quiet, 4 s to answer.
         var options = new EtcdOptions { Endpoints = [new Uri(relay.Url)], Prefix = prefix };
         await using var run = new SourceRun(options);
         await run.WaitForAppsAsync("the stored app", "a");
 
+        await run.WaitForAsync(() => run.Source.Connected, "the watch running");
+        var lostBefore = run.Logs.Count(1601);
         var silenced = DateTime.UtcNow;
         relay.Silence();
-        await run.WaitForAsync(() => !run.Source.Connected, "the partition noticed", seconds: 15);
+        await run.WaitForAsync(() => run.Logs.Count(1601) > lostBefore, "the partition noticed as a lost connection", seconds: 15);
         TestContext.Progress.WriteLine($"silent partition noticed after {(DateTime.UtcNow - silenced).TotalSeconds:0.0} s");
+        Assert.That(run.Source.Connected, Is.False);
 
         await _etcd.PutAsync(Key("b", prefix), Json("b", 7402));
         relay.Restore();

@@ -97,6 +97,7 @@ internal sealed class FleetHostTests
             Is.EqualTo(2), "beta's listener was bound once per node, never again");
 
         // A bad app is rejected alone on both nodes, in their logs, events and reports.
+        using var events = await one.Admin.OpenEventsAsync(string.Empty, ct);
         var bad = await etcd.PutAsync(Key("gamma", prefix), "{\"Name\":\"gamma\",\"Ports\":[1],\"Targetz\":[]}");
         foreach (var node in nodes)
         {
@@ -104,6 +105,7 @@ internal sealed class FleetHostTests
             Assert.That(node.Host.Lines, Has.Some.Contains($"({prefix}/apps/gamma)").And.Contains("[1002]"), "logged with the key");
         }
 
+        await events.WaitForAsync("rollout.failed", ct, e => e.Data.GetProperty("message").GetString()!.Contains($"{prefix}/apps/gamma", StringComparison.Ordinal));
         await WaitAsync(async () => (await ReportsAsync(etcd, prefix)).All(r => r.Errors.ContainsKey("gamma") && r.AppliedRevision >= bad), "both reports name gamma", ct);
         Assert.That(await TagAsync(ports[0], ct), Is.EqualTo("n"), "the other apps serve on");
 
