@@ -37,17 +37,7 @@ public static partial class ConfigParser
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(source);
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException(source, [DescribeJsonError(e)]);
-        }
-
-        using (document)
+        using (var document = ParseDocument(json, source))
         {
             var errors = new List<string>();
             schema ??= ConfigSchema.Default;
@@ -78,17 +68,7 @@ public static partial class ConfigParser
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(source);
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new ConfigException(source, [DescribeJsonError(e)]);
-        }
-
-        using (document)
+        using (var document = ParseDocument(json, source))
         {
             var errors = new List<string>();
             schema ??= ConfigSchema.Default;
@@ -145,6 +125,19 @@ public static partial class ConfigParser
         }
 
         return new ProxyConfig { Apps = new EquatableList<AppConfig>(result) };
+    }
+
+    /// <summary>The text as a document, or a <see cref="ConfigException"/> saying where the JSON breaks.</summary>
+    private static JsonDocument ParseDocument(string json, string source)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigException(source, [DescribeJsonError(e)]);
+        }
     }
 
     /// <summary>"invalid JSON at line 3, column 7: reason", 1-based, without the exception's own position suffix.</summary>
