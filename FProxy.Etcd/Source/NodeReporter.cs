@@ -16,6 +16,9 @@ internal sealed class NodeReporter(
     EtcdConnection connection, EtcdConfigSubscriber source, ProxyDaemon daemon, ILogger<NodeReporter> logger, TimeProvider time) : BackgroundService
 {
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the stored report is read back: another process with this node id (a handover) may have replaced or deleted it.</summary>
+    private static readonly TimeSpan Verify = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromSeconds(2);
 
@@ -90,11 +93,21 @@ internal sealed class NodeReporter(
         try
         {
             string? written = null;
+            var verified = time.GetTimestamp();
             while (true)
             {
                 var report = Build();
                 var content = report with { Time = default };
                 var json = content.ToJson();
+                if (written is not null && time.GetElapsedTime(verified) >= Verify)
+                {
+                    verified = time.GetTimestamp();
+                    if (!await IsStillOursAsync(headers, grant.ID, stoppingToken).ConfigureAwait(false))
+                    {
+                        written = null;
+                    }
+                }
+
                 if (json != written)
                 {
                     await connection.Client.PutAsync(
@@ -129,6 +142,14 @@ internal sealed class NodeReporter(
                 // Ended with the lease.
             }
         }
+    }
+
+    /// <summary>Whether the stored report is still on this process's lease (a process taking over with the same node id, or its goodbye, may have changed that).</summary>
+    private async Task<bool> IsStillOursAsync(Metadata? headers, long lease, CancellationToken cancellationToken)
+    {
+        var reply = await connection.Client.GetAsync(
+            new RangeRequest { Key = ByteString.CopyFromUtf8(_key) }, headers, connection.RequestDeadline, cancellationToken).ConfigureAwait(false);
+        return reply.Kvs.Count == 1 && reply.Kvs[0].Lease == lease;
     }
 
     /// <summary>Renews the lease every third of its TTL; throws when etcd says it has expired.</summary>

@@ -213,6 +213,11 @@ internal sealed class FleetHostTests
         var report = (await ReportsAsync(etcd, prefix)).Single();
         Assert.That(report.Ready, Is.True);
 
+        // A report deleted (or replaced by a process taking over with the same id, then revoked)
+        // is written again: the node reads it back every 5 s.
+        await etcd.DeleteAsync($"{prefix}/nodes/doomed");
+        await WaitAsync(async () => (await ReportsAsync(etcd, prefix)).Count == 1, "the report written again", ct, seconds: 8);
+
         var clock = Stopwatch.StartNew();
         Process.GetProcessById(node.Host.Pid).Kill();
         await WaitAsync(async () => (await ReportsAsync(etcd, prefix)).Count == 0, "the report gone", ct, seconds: 15);
