@@ -120,6 +120,31 @@ internal sealed class EtcdTlsAuthTests
         Assert.That(warning, Does.Contain("user name is empty"));
     }
 
+    [Test]
+    public async Task A_server_certificate_from_an_intermediate_CA_is_trusted_through_the_root()
+    {
+        using var certificates = await TestCertificates.CreateAsync(intermediate: true);
+        await using var etcd = await StartTlsAsync(certificates);
+        await etcd.PutAsync(Key("a", Prefix), Json("a", 7711));
+
+        await using var run = new SourceRun(etcd.Options(Prefix));
+        await run.WaitForAppsAsync("the app, through the intermediate", "a");
+    }
+
+    [Test]
+    public async Task A_certificate_from_the_CA_not_meant_for_servers_is_refused()
+    {
+        // Signed by the trusted CA for 127.0.0.1, but for client authentication only.
+        using var certificates = await TestCertificates.CreateAsync(extendedKeyUsage: "clientAuth");
+        await using var etcd = await StartTlsAsync(certificates, waitForClient: false);
+
+        var warning = await WaitingWarningAsync(etcd.Options(Prefix));
+        Assert.That(warning, Does.Contain("SSL").IgnoreCase.Or.Contain("certificate").IgnoreCase);
+    }
+
+    private static Task<EtcdServer> StartTlsAsync(TestCertificates certificates, bool waitForClient = true) =>
+        EtcdServer.StartAsync(["--cert-file", certificates.ServerCertificate, "--key-file", certificates.ServerKey], "https", certificates.CaFile, waitForClient);
+
     /// <summary>
     /// Runs a source that cannot get in: waits for its "waiting for etcd" warning, checks it has
     /// served nothing and is not connected, and returns the warning.

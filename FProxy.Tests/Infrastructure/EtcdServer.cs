@@ -22,18 +22,20 @@ internal sealed class EtcdServer : IAsyncDisposable
     private readonly int _peerPort;
     private readonly string[] _extraArgs;
     private readonly string? _caFile;
+    private readonly bool _waitForClient;
     private readonly StringBuilder _output = new();
     private Process? _process;
     private EtcdConnection? _connection;
     private (string Name, string Password)? _user;
 
-    private EtcdServer(string dataDirectory, int clientPort, int peerPort, string[] extraArgs, string scheme, string? caFile)
+    private EtcdServer(string dataDirectory, int clientPort, int peerPort, string[] extraArgs, string scheme, string? caFile, bool waitForClient)
     {
         _dataDirectory = dataDirectory;
         _clientPort = clientPort;
         _peerPort = peerPort;
         _extraArgs = extraArgs;
         _caFile = caFile;
+        _waitForClient = waitForClient;
         Endpoint = $"{scheme}://127.0.0.1:{clientPort.ToString(CultureInfo.InvariantCulture)}";
     }
 
@@ -77,11 +79,15 @@ internal sealed class EtcdServer : IAsyncDisposable
     /// <param name="extraArgs">More etcd flags (TLS certificates).</param>
     /// <param name="scheme">The client URL scheme: https when <paramref name="extraArgs"/> sets certificates.</param>
     /// <param name="caFile">The CA that signed the server's certificate: <see cref="Options"/> and etcdctl trust it.</param>
-    public static async Task<EtcdServer> StartAsync(string[]? extraArgs = null, string scheme = "http", string? caFile = null)
+    /// <param name="waitForClient">
+    /// Whether starting waits until the test's own client is served; false waits only until the
+    /// port accepts, for a server whose certificate the client must refuse.
+    /// </param>
+    public static async Task<EtcdServer> StartAsync(string[]? extraArgs = null, string scheme = "http", string? caFile = null, bool waitForClient = true)
     {
         var ports = TestPorts.Take(2);
         var directory = Directory.CreateTempSubdirectory("fproxy-etcd-").FullName;
-        var server = new EtcdServer(directory, ports[0], ports[1], extraArgs ?? [], scheme, caFile);
+        var server = new EtcdServer(directory, ports[0], ports[1], extraArgs ?? [], scheme, caFile, waitForClient);
         await server.RestartAsync().ConfigureAwait(false);
         return server;
     }
@@ -163,6 +169,11 @@ internal sealed class EtcdServer : IAsyncDisposable
 
             if (FProxy.Tests.Host.HostProcess.Accepts(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _clientPort)))
             {
+                if (!_waitForClient)
+                {
+                    return;
+                }
+
                 try
                 {
                     await RevisionAsync().ConfigureAwait(false);

@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace FProxy.Tests.Infrastructure;
 
 /// <summary>
-/// A throwaway CA and a server certificate it signed for <c>IP:127.0.0.1</c>, made with openssl
-/// (P-256 keys: quick) in a temporary directory of their own, as PEM files: the server's for
-/// etcd's <c>--cert-file</c>/<c>--key-file</c>, the CA's for a client's CaFile. Dispose deletes them.
+/// A throwaway CA and a server certificate it signed for <c>IP:127.0.0.1</c> (directly, or through
+/// an intermediate CA), made with openssl (P-256 keys: quick) in a temporary directory of their
+/// own, as PEM files: the server's for etcd's <c>--cert-file</c>/<c>--key-file</c>, the CA's for
+/// a client's CaFile. Dispose deletes them.
 /// </summary>
 internal sealed class TestCertificates : IDisposable
 {
@@ -27,20 +28,34 @@ internal sealed class TestCertificates : IDisposable
     /// <summary>The server's private key (unencrypted).</summary>
     public string ServerKey => Path.Combine(Directory, "server.key");
 
-    public static async Task<TestCertificates> CreateAsync()
+    /// <summary>Makes the CA and the server's certificate.</summary>
+    /// <param name="intermediate">
+    /// Whether an intermediate CA between them signs the server's certificate (the server then
+    /// sends it along, in <see cref="ServerCertificate"/>; clients trust the root only).
+    /// </param>
+    /// <param name="extendedKeyUsage">The server certificate's extendedKeyUsage: serverAuth, or clientAuth for one not meant for servers.</param>
+    public static async Task<TestCertificates> CreateAsync(bool intermediate = false, string extendedKeyUsage = "serverAuth")
     {
         var certificates = new TestCertificates(System.IO.Directory.CreateTempSubdirectory("fproxy-tls-").FullName);
         try
         {
             await certificates.CreateCaAsync("ca", "FProxy test CA");
-            await OpenSslAsync("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", certificates.ServerKey, "-out", certificates.File("server.csr"), "-subj", "/CN=127.0.0.1");
-            await System.IO.File.WriteAllTextAsync(
-                certificates.File("server.ext"),
-                "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n");
-            await OpenSslAsync("x509", "-req", "-in", certificates.File("server.csr"),
-                "-CA", certificates.CaFile, "-CAkey", certificates.File("ca.key"), "-set_serial", "2", "-days", "2",
-                "-extfile", certificates.File("server.ext"), "-out", certificates.ServerCertificate);
+            var signer = "ca";
+            if (intermediate)
+            {
+                await certificates.SignAsync("intermediate", "/CN=FProxy test intermediate CA", "ca",
+                    "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n", serial: 2);
+                signer = "intermediate";
+            }
+
+            await certificates.SignAsync("server", "/CN=127.0.0.1", signer,
+                $"subjectAltName=IP:127.0.0.1\nextendedKeyUsage={extendedKeyUsage}\nkeyUsage=critical,digitalSignature\n", serial: 3);
+            if (intermediate)
+            {
+                // The chain the server presents: its own certificate, then the intermediate's.
+                await System.IO.File.AppendAllTextAsync(certificates.ServerCertificate, await System.IO.File.ReadAllTextAsync(certificates.File("intermediate.pem")));
+            }
+
             return certificates;
         }
         catch
@@ -73,6 +88,17 @@ internal sealed class TestCertificates : IDisposable
         OpenSslAsync("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", File(name + ".key"), "-out", File(name + ".pem"), "-days", "2", "-subj", "/CN=" + commonName,
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+
+    /// <summary>A key and a certificate for <paramref name="subject"/>, signed by the CA named <paramref name="signer"/>: <paramref name="name"/>.key and .pem.</summary>
+    private async Task SignAsync(string name, string subject, string signer, string extensions, int serial)
+    {
+        await OpenSslAsync("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", File(name + ".key"), "-out", File(name + ".csr"), "-subj", subject);
+        await System.IO.File.WriteAllTextAsync(File(name + ".ext"), extensions);
+        await OpenSslAsync("x509", "-req", "-in", File(name + ".csr"), "-CA", File(signer + ".pem"), "-CAkey", File(signer + ".key"),
+            "-set_serial", serial.ToString(System.Globalization.CultureInfo.InvariantCulture), "-days", "2",
+            "-extfile", File(name + ".ext"), "-out", File(name + ".pem"));
+    }
 
     private string File(string name) => Path.Combine(Directory, name);
 
