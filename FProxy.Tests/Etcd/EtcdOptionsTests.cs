@@ -85,6 +85,40 @@ internal sealed class EtcdOptionsTests
         Assert.That(Valid(o => o.CaFile = missing).Validate(), Is.EqualTo(new[] { $"CaFile: \"{missing}\" does not exist" }));
     }
 
+    [TestCase("not a certificate\n", "holds no PEM certificate")]
+    [TestCase("", "holds no PEM certificate")]
+    [TestCase("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "cannot be read as PEM certificates")]
+    public void Validate_CaFileWithoutACertificate_Rejected(string content, string why)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, content);
+            var problems = Valid(o => o.CaFile = path).Validate();
+            Assert.That(problems, Has.Count.EqualTo(1));
+            Assert.That(problems[0], Does.StartWith($"CaFile: \"{path}\" {why}"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void Validate_CaFileWithACertificate_NoProblems()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            Infrastructure.TestCertificates.WriteSelfSignedPem(path);
+            Assert.That(Valid(o => o.CaFile = path).Validate(), Is.Empty);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Test]
     public void Validate_NoEndpoints_Rejected() =>
         Assert.That(Valid(o => o.Endpoints = []).Validate(), Is.EqualTo(new[] { "Endpoints: at least one etcd URL is needed" }));

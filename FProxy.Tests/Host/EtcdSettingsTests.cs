@@ -1,4 +1,5 @@
 using FProxy.Host;
+using FProxy.Tests.Infrastructure;
 
 namespace FProxy.Tests.Host;
 
@@ -47,6 +48,7 @@ public sealed class EtcdSettingsTests
         var ca = Path.GetTempFileName();
         try
         {
+            TestCertificates.WriteSelfSignedPem(ca);
             var options = EtcdSettings.FromEnvironment(Variables(
                 (EtcdSettings.EndpointsVariable, "https://10.0.0.1:2379, https://10.0.0.2:2379"),
                 (EtcdSettings.PrefixVariable, "team/fproxy/"),
@@ -135,6 +137,20 @@ public sealed class EtcdSettingsTests
     {
         var missing = Path.Combine(Path.GetTempPath(), "fproxy-no-such-ca-" + Guid.NewGuid().ToString("N") + ".pem");
         AssertInvalid("FPROXY_ETCD_CA_FILE: ", $"\"{missing}\" does not exist", (EtcdSettings.EndpointsVariable, Endpoints), (EtcdSettings.CaFileVariable, missing));
+    }
+
+    [Test]
+    public void FromEnvironment_CaFileWithoutACertificate_ThrowsNamingTheVariable()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            AssertInvalid("FPROXY_ETCD_CA_FILE: ", "holds no PEM certificate", (EtcdSettings.EndpointsVariable, Endpoints), (EtcdSettings.CaFileVariable, path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [TestCase("fproxy", null)]

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace FProxy.Tests.Infrastructure;
 
@@ -63,6 +65,16 @@ internal sealed class TestCertificates : IDisposable
             certificates.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Writes a self-signed CA certificate as PEM to <paramref name="path"/> (in process: for options that only need a readable CA file).</summary>
+    public static void WriteSelfSignedPem(string path)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=FProxy test file CA", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        System.IO.File.WriteAllText(path, certificate.ExportCertificatePem());
     }
 
     /// <summary>Another CA, which signed nothing the server has; returns its certificate's path.</summary>
