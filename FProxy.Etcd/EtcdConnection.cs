@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using dotnet_etcd;
 using Etcdserverpb;
@@ -19,6 +20,9 @@ namespace FProxy.Etcd;
 /// </remarks>
 public sealed class EtcdConnection : IDisposable
 {
+    // id-kp-serverAuth: what the system's own validation asks of a server's certificate.
+    private static readonly Oid ServerAuthentication = new("1.3.6.1.5.5.7.3.1", "Server Authentication");
+
     private readonly EtcdOptions _options;
     private readonly Slot[] _endpoints;
     private readonly X509Certificate2Collection? _trusted;
@@ -147,7 +151,10 @@ public sealed class EtcdConnection : IDisposable
         });
     }
 
-    /// <summary>The server's chain must end at the configured CA; its name must match as usual.</summary>
+    /// <summary>
+    /// The server's chain must end at the configured CA; its name must match as usual, and it
+    /// must be meant for servers (a client certificate from the same CA is not).
+    /// </summary>
     private bool ValidateWithCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (errors == SslPolicyErrors.None)
@@ -164,6 +171,7 @@ public sealed class EtcdConnection : IDisposable
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         custom.ChainPolicy.CustomTrustStore.AddRange(_trusted!);
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        custom.ChainPolicy.ApplicationPolicy.Add(ServerAuthentication);
         if (chain is not null)
         {
             custom.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);

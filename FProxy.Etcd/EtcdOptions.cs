@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
 namespace FProxy.Etcd;
 
 /// <summary>
@@ -159,6 +162,10 @@ public sealed class EtcdOptions
         {
             errors.Add($"CaFile: \"{CaFile}\" does not exist");
         }
+        else if (CaFile is not null && ReadCaProblem(CaFile) is { } problem)
+        {
+            errors.Add($"CaFile: \"{CaFile}\" {problem}");
+        }
 
         CheckPositive(KeepAliveInterval, nameof(KeepAliveInterval), errors);
         CheckPositive(KeepAliveTimeout, nameof(KeepAliveTimeout), errors);
@@ -170,6 +177,24 @@ public sealed class EtcdOptions
         }
 
         return errors;
+    }
+
+    /// <summary>
+    /// Why the CA file cannot be used, or null. A file with no certificate in it would otherwise
+    /// trust nothing, and every handshake would fail without saying why.
+    /// </summary>
+    private static string? ReadCaProblem(string path)
+    {
+        try
+        {
+            var certificates = new X509Certificate2Collection();
+            certificates.ImportFromPemFile(path);
+            return certificates.Count == 0 ? "holds no PEM certificate (-----BEGIN CERTIFICATE-----)" : null;
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            return $"cannot be read as PEM certificates: {e.Message}";
+        }
     }
 
     private static void CheckPositive(TimeSpan value, string name, List<string> errors)

@@ -41,7 +41,10 @@ internal static class EtcdSettings
         }
 
         options.Username = Blank(getVariable(UsernameVariable));
-        options.Password = getVariable(PasswordVariable);
+
+        // Empty counts as unset, as for the user: an env file with both lines empty means no
+        // auth, not "a user is missing". Spaces are kept, they may be a password.
+        options.Password = getVariable(PasswordVariable) is { Length: > 0 } password ? password : null;
         options.CaFile = Blank(getVariable(CaFileVariable));
         if (Blank(getVariable(NodeIdVariable)) is { } node)
         {

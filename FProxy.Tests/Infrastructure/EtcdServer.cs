@@ -4,6 +4,7 @@ using System.Text;
 using Etcdserverpb;
 using FProxy.Etcd;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace FProxy.Tests.Infrastructure;
 
@@ -20,16 +21,21 @@ internal sealed class EtcdServer : IAsyncDisposable
     private readonly int _clientPort;
     private readonly int _peerPort;
     private readonly string[] _extraArgs;
+    private readonly string? _caFile;
+    private readonly bool _waitForClient;
     private readonly StringBuilder _output = new();
     private Process? _process;
     private EtcdConnection? _connection;
+    private (string Name, string Password)? _user;
 
-    private EtcdServer(string dataDirectory, int clientPort, int peerPort, string[] extraArgs, string scheme)
+    private EtcdServer(string dataDirectory, int clientPort, int peerPort, string[] extraArgs, string scheme, string? caFile, bool waitForClient)
     {
         _dataDirectory = dataDirectory;
         _clientPort = clientPort;
         _peerPort = peerPort;
         _extraArgs = extraArgs;
+        _caFile = caFile;
+        _waitForClient = waitForClient;
         Endpoint = $"{scheme}://127.0.0.1:{clientPort.ToString(CultureInfo.InvariantCulture)}";
     }
 
@@ -72,11 +78,16 @@ internal sealed class EtcdServer : IAsyncDisposable
     /// <summary>Starts a fresh server and waits until it answers.</summary>
     /// <param name="extraArgs">More etcd flags (TLS certificates).</param>
     /// <param name="scheme">The client URL scheme: https when <paramref name="extraArgs"/> sets certificates.</param>
-    public static async Task<EtcdServer> StartAsync(string[]? extraArgs = null, string scheme = "http")
+    /// <param name="caFile">The CA that signed the server's certificate: <see cref="Options"/> and etcdctl trust it.</param>
+    /// <param name="waitForClient">
+    /// Whether starting waits until the test's own client is served; false waits only until the
+    /// port accepts, for a server whose certificate the client must refuse.
+    /// </param>
+    public static async Task<EtcdServer> StartAsync(string[]? extraArgs = null, string scheme = "http", string? caFile = null, bool waitForClient = true)
     {
         var ports = TestPorts.Take(2);
         var directory = Directory.CreateTempSubdirectory("fproxy-etcd-").FullName;
-        var server = new EtcdServer(directory, ports[0], ports[1], extraArgs ?? [], scheme);
+        var server = new EtcdServer(directory, ports[0], ports[1], extraArgs ?? [], scheme, caFile, waitForClient);
         await server.RestartAsync().ConfigureAwait(false);
         return server;
     }
@@ -84,11 +95,25 @@ internal sealed class EtcdServer : IAsyncDisposable
     /// <summary>A client connection to this server (the test's own, for writes and reads).</summary>
     public EtcdConnection Connection => _connection ??= new EtcdConnection(Options());
 
-    /// <summary>Options pointing at this server, with <paramref name="prefix"/>.</summary>
+    /// <summary>
+    /// Signs the test's own client and etcdctl in as this user from now on (once the test has
+    /// turned authentication on); <see cref="Options"/> carry the user too.
+    /// </summary>
+    public void SignIn(string name, string password)
+    {
+        _user = (name, password);
+        _connection?.Dispose();
+        _connection = null;
+    }
+
+    /// <summary>Options pointing at this server, with <paramref name="prefix"/> (and the CA and user it was given).</summary>
     public EtcdOptions Options(string prefix = EtcdOptions.DefaultPrefix) => new()
     {
         Endpoints = [new Uri(Endpoint)],
         Prefix = prefix,
+        CaFile = _caFile,
+        Username = _user?.Name,
+        Password = _user?.Password,
         KeepAliveInterval = TimeSpan.FromSeconds(2),
         KeepAliveTimeout = TimeSpan.FromSeconds(2),
         RequestTimeout = TimeSpan.FromSeconds(3),
@@ -144,6 +169,11 @@ internal sealed class EtcdServer : IAsyncDisposable
 
             if (FProxy.Tests.Host.HostProcess.Accepts(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, _clientPort)))
             {
+                if (!_waitForClient)
+                {
+                    return;
+                }
+
                 try
                 {
                     await RevisionAsync().ConfigureAwait(false);
@@ -179,7 +209,7 @@ internal sealed class EtcdServer : IAsyncDisposable
     {
         var reply = await Connection.Client.PutAsync(
             new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) },
-            null, Connection.RequestDeadline).ConfigureAwait(false);
+            await HeadersAsync().ConfigureAwait(false), Connection.RequestDeadline).ConfigureAwait(false);
         return reply.Header.Revision;
     }
 
@@ -197,7 +227,7 @@ internal sealed class EtcdServer : IAsyncDisposable
             txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } });
         }
 
-        var reply = await Connection.Client.TransactionAsync(txn, null, Connection.RequestDeadline).ConfigureAwait(false);
+        var reply = await Connection.Client.TransactionAsync(txn, await HeadersAsync().ConfigureAwait(false), Connection.RequestDeadline).ConfigureAwait(false);
         return reply.Header.Revision;
     }
 
@@ -205,7 +235,7 @@ internal sealed class EtcdServer : IAsyncDisposable
     public async Task<long> DeleteAsync(string key)
     {
         var reply = await Connection.Client.DeleteAsync(
-            new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) }, null, Connection.RequestDeadline).ConfigureAwait(false);
+            new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) }, await HeadersAsync().ConfigureAwait(false), Connection.RequestDeadline).ConfigureAwait(false);
         return reply.Header.Revision;
     }
 
@@ -213,7 +243,7 @@ internal sealed class EtcdServer : IAsyncDisposable
     public async Task<string?> GetAsync(string key)
     {
         var reply = await Connection.Client.GetAsync(
-            new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, null, Connection.RequestDeadline).ConfigureAwait(false);
+            new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, await HeadersAsync().ConfigureAwait(false), Connection.RequestDeadline).ConfigureAwait(false);
         return reply.Kvs.Count == 0 ? null : reply.Kvs[0].Value.ToStringUtf8();
     }
 
@@ -222,7 +252,7 @@ internal sealed class EtcdServer : IAsyncDisposable
     {
         var reply = await Connection.Client.GetAsync(
             new RangeRequest { Key = ByteString.CopyFromUtf8(prefix), RangeEnd = ByteString.CopyFromUtf8(EtcdLayout.RangeEnd(prefix)) },
-            null, Connection.RequestDeadline).ConfigureAwait(false);
+            await HeadersAsync().ConfigureAwait(false), Connection.RequestDeadline).ConfigureAwait(false);
         return reply.Kvs.ToDictionary(static kv => kv.Key.ToStringUtf8(), static kv => kv.Value.ToStringUtf8());
     }
 
@@ -230,15 +260,19 @@ internal sealed class EtcdServer : IAsyncDisposable
     public async Task<long> RevisionAsync()
     {
         var reply = await Connection.Client.GetAsync(
-            new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), CountOnly = true }, null, Connection.RequestDeadline).ConfigureAwait(false);
+            new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), CountOnly = true }, await HeadersAsync().ConfigureAwait(false), Connection.RequestDeadline).ConfigureAwait(false);
         return reply.Header.Revision;
     }
 
     /// <summary>Compacts the history up to <paramref name="revision"/> (physically, so a watch from before it fails).</summary>
-    public Task CompactAsync(long revision) =>
-        Connection.Client.CompactAsync(new CompactionRequest { Revision = revision, Physical = true }, null, Connection.RequestDeadline);
+    public async Task CompactAsync(long revision) =>
+        await Connection.Client.CompactAsync(
+            new CompactionRequest { Revision = revision, Physical = true }, await HeadersAsync().ConfigureAwait(false), Connection.RequestDeadline).ConfigureAwait(false);
 
-    /// <summary>Runs etcdctl against this server; returns its output, failing the test on a non-zero exit.</summary>
+    /// <summary>
+    /// Runs etcdctl against this server (trusting its CA and signed in as its user, when it has
+    /// them); returns its output, failing the test on a non-zero exit.
+    /// </summary>
     public async Task<string> EtcdctlAsync(params string[] args)
     {
         var info = new ProcessStartInfo(File.Exists("/usr/bin/etcdctl") ? "/usr/bin/etcdctl" : "etcdctl")
@@ -249,6 +283,16 @@ internal sealed class EtcdServer : IAsyncDisposable
         };
         info.Environment["ETCDCTL_API"] = "3";
         info.ArgumentList.Add("--endpoints=" + Endpoint);
+        if (_caFile is not null)
+        {
+            info.ArgumentList.Add("--cacert=" + _caFile);
+        }
+
+        if (_user is { } user)
+        {
+            info.ArgumentList.Add($"--user={user.Name}:{user.Password}");
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -276,6 +320,9 @@ internal sealed class EtcdServer : IAsyncDisposable
             // A file still held; the temp directory is cleaned by the system.
         }
     }
+
+    /// <summary>The test client's auth token, when it has signed in.</summary>
+    private ValueTask<Metadata?> HeadersAsync() => Connection.HeadersAsync(CancellationToken.None);
 
     private void Append(string? line)
     {
