@@ -28,6 +28,7 @@ public sealed class EtcdConnection : IDisposable
     private readonly X509Certificate2Collection? _trusted;
     private int _current;
     private string? _token;
+    private string? _certificateProblem;
 
     /// <summary>Creates the connection; nothing is dialed until the first call.</summary>
     /// <param name="options">Validated options (<see cref="EtcdOptions.Validate"/>).</param>
@@ -164,7 +165,9 @@ public sealed class EtcdConnection : IDisposable
 
         if ((errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0 || certificate is null)
         {
-            return false;
+            return Refuse(certificate is null
+                ? "the server sent no certificate"
+                : $"the server's certificate ({certificate.Subject}) does not name the host dialed ({errors})");
         }
 
         using var custom = new X509Chain();
@@ -178,8 +181,27 @@ public sealed class EtcdConnection : IDisposable
         }
 
         using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return custom.Build(leaf);
+        if (custom.Build(leaf))
+        {
+            return true;
+        }
+
+        var reasons = string.Join(", ", custom.ChainStatus.Select(static s => s.StatusInformation.Trim()).Where(static s => s.Length > 0).Distinct());
+        return Refuse($"the server's certificate ({leaf.Subject}) is not trusted by {_options.CaFile}: {reasons}");
     }
+
+    /// <summary>Keeps why a certificate was refused: TLS reports only that the callback said no.</summary>
+    private bool Refuse(string reason)
+    {
+        Volatile.Write(ref _certificateProblem, reason);
+        return false;
+    }
+
+    /// <summary>
+    /// Why the last server certificate was refused, or null; the reason a TLS failure's message
+    /// lacks (it says only that the validation callback refused).
+    /// </summary>
+    public string? CertificateProblem => Volatile.Read(ref _certificateProblem);
 
     private sealed class Slot(Uri uri, GrpcChannel channel)
     {

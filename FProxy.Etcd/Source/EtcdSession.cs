@@ -87,6 +87,10 @@ internal sealed class EtcdSession(
                 }
 
                 var reason = Describe(e);
+                if (reason.Contains("RemoteCertificateValidationCallback", StringComparison.Ordinal) && connection.CertificateProblem is { } problem)
+                {
+                    reason = problem;
+                }
                 if (_serving)
                 {
                     if (lostAt is null)
