@@ -79,9 +79,14 @@ public sealed class EtcdOptions
                 throw new FormatException($"\"{part}\" is not an http:// or https:// URL such as http://127.0.0.1:2379");
             }
 
-            if (uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query))
+            if (!string.IsNullOrEmpty(uri.UserInfo))
             {
-                throw new FormatException($"\"{part}\": an etcd endpoint has no path or query, only scheme, host and port");
+                throw new FormatException($"\"{part}\": put the user and password in their own settings, not in the URL");
+            }
+
+            if (uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+            {
+                throw new FormatException($"\"{part}\": an etcd endpoint has no path, query or fragment, only scheme, host and port");
             }
 
             endpoints.Add(uri);

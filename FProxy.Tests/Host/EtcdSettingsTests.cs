@@ -116,7 +116,7 @@ public sealed class EtcdSettingsTests
 
     [TestCase("127.0.0.1:2379", "is not an http:// or https:// URL")]
     [TestCase("ftp://127.0.0.1:2379", "is not an http:// or https:// URL")]
-    [TestCase("http://127.0.0.1:2379/v3", "no path or query")]
+    [TestCase("http://127.0.0.1:2379/v3", "no path, query or fragment")]
     [TestCase("", "no endpoint given")]
     [TestCase("http://127.0.0.1:2379,https://127.0.0.1:2380", "mix http:// and https://")]
     public void FromEnvironment_InvalidEndpoints_ThrowsNamingTheVariable(string value, string why) =>
