@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 
 namespace FProxy.Transport.Linux;
 
@@ -29,6 +30,7 @@ internal sealed unsafe class EpollLoop : IEpollHandler, IDisposable
 
     private readonly int _epoll;
     private readonly int _wake;
+    private readonly SafeFileHandle _wakeHandle;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _posted = new();
     private readonly TimerHeap _timers = new();
@@ -64,9 +66,20 @@ internal sealed unsafe class EpollLoop : IEpollHandler, IDisposable
         if (_wake < 0 || Add(_wake, Libc.EpollIn | Libc.EpollEdge, WakeSlot, 0) != 0)
         {
             var error = Libc.Errno;
+            if (_wake >= 0)
+            {
+                _ = Libc.Close(_wake);
+            }
+
             _ = Libc.Close(_epoll);
             throw new System.Net.Sockets.SocketException((int)Libc.ToSocketError(error));
         }
+
+        // Wake can run on any thread at any time, also while the loop closes the eventfd: the
+        // handle's reference count keeps the descriptor number from being closed under a write,
+        // and a write after the close fails instead of landing in whatever reused the number
+        // (found as a stray byte in the runtime's signal pipe, read as SIGHUP).
+        _wakeHandle = new SafeFileHandle(_wake, ownsHandle: true);
 
         if (!ReferenceEquals(time, TimeProvider.System))
         {
@@ -206,10 +219,28 @@ internal sealed unsafe class EpollLoop : IEpollHandler, IDisposable
 
     private void Wake()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
         {
+            return;
+        }
+
+        var added = false;
+        try
+        {
+            _wakeHandle.DangerousAddRef(ref added);
             long one = 1;
             _ = Libc.Write(_wake, &one, sizeof(long));
+        }
+        catch (ObjectDisposedException)
+        {
+            // The loop has stopped: nobody is left to wake.
+        }
+        finally
+        {
+            if (added)
+            {
+                _wakeHandle.DangerousRelease();
+            }
         }
     }
 
@@ -244,7 +275,7 @@ internal sealed unsafe class EpollLoop : IEpollHandler, IDisposable
         ResetAll();
         _clockTimer?.Dispose();
         Pipes.Clear();
-        _ = Libc.Close(_wake);
+        _wakeHandle.Dispose();
         _ = Libc.Close(_epoll);
         NativeMemory.Free(_events);
         _events = null;
