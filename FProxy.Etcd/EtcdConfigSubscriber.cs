@@ -87,7 +87,8 @@ public sealed class EtcdConfigSubscriber : IConfigSubscriber, IConfigSourceStatu
         var seeded = copy?.Apps.ToDictionary(static a => a.App.Name, StringComparer.OrdinalIgnoreCase);
         var table = new AppTable(_connection.Options.NormalizedPrefix, _schema, seeded);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var session = new EtcdSession(_connection, table, feedback, snapshots.Writer, SetConnected, () => AppliedRevision, serving: copy is not null, _logger, _time);
+        // Until the copy is applied its revision is the one being served (for the log of a lost connection).
+        var session = new EtcdSession(_connection, table, feedback, snapshots.Writer, SetConnected, () => Math.Max(AppliedRevision, copy?.Revision ?? 0), serving: copy is not null, _logger, _time);
         var running = Task.Run(() => session.RunAsync(stop.Token), CancellationToken.None);
         try
         {

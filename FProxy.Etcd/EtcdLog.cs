@@ -41,6 +41,9 @@ internal static partial class EtcdLog
     [LoggerMessage(EventId = 1612, Level = LogLevel.Debug, Message = "Node report {Key} could not be written ({Endpoint}: {Reason}); retrying")]
     public static partial void ReportFailedQuietly(ILogger logger, string key, Uri endpoint, string reason);
 
+    [LoggerMessage(EventId = 1613, Level = LogLevel.Warning, Message = "etcd is at revision {Revision}, behind the {Applied} this node applied (restored from a backup, or rebuilt?): reading every app again")]
+    public static partial void WentBack(ILogger logger, long revision, long applied);
+
     [LoggerMessage(EventId = 1611, Level = LogLevel.Information, Message = "Node report {Key} on lease {Lease:x} (TTL {Ttl} s)")]
     public static partial void Reporting(ILogger logger, string key, long lease, long ttl);
 }

@@ -18,6 +18,9 @@ internal sealed class AppTable(string prefix, ConfigSchema schema, IReadOnlyDict
 
     public int Count => _entries.Count;
 
+    /// <summary>Whether <paramref name="key"/> is stored now.</summary>
+    public bool Contains(string key) => _entries.ContainsKey(key);
+
     /// <summary>Replaces the whole table with a fresh read of the range, keeping each key's last good version.</summary>
     public void Replace(IEnumerable<(string Key, string Value, long CreateRevision, long ModRevision)> keys)
     {

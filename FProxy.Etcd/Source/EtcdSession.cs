@@ -127,7 +127,15 @@ internal sealed class EtcdSession(
     private async Task WatchAsync(Metadata? headers, long start, Action created, Action<long> applied, CancellationToken cancellationToken)
     {
         var apps = EtcdLayout.AppsPrefix(_prefix);
-        using var call = connection.WatchClient.Watch(headers, cancellationToken: cancellationToken);
+        // "hasleader": etcd ends the watch when its member loses the cluster's leader, instead of
+        // keeping a stream open that would never deliver (a member cut off from the others).
+        var watchHeaders = new Metadata { { "hasleader", "true" } };
+        foreach (var entry in headers ?? [])
+        {
+            watchHeaders.Add(entry);
+        }
+
+        using var call = connection.WatchClient.Watch(watchHeaders, cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new WatchRequest
         {
             CreateRequest = new WatchCreateRequest
@@ -154,6 +162,14 @@ internal sealed class EtcdSession(
 
             if (response.Created)
             {
+                // A store rebuilt or restored from a backup has gone back in time: a watch from
+                // our revision would wait for revisions that mean something else. Read it all again.
+                if (response.Header.Revision < start - 1)
+                {
+                    EtcdLog.WentBack(logger, response.Header.Revision, start - 1);
+                    return;
+                }
+
                 created();
             }
 
@@ -204,7 +220,10 @@ internal sealed class EtcdSession(
         foreach (var key in _reported.Keys.Where(k => !built.Errors.ContainsKey(k)).ToList())
         {
             _reported.Remove(key);
-            EtcdLog.KeyFixed(logger, key);
+            if (table.Contains(key))
+            {
+                EtcdLog.KeyFixed(logger, key);
+            }
         }
 
         _serving = true;

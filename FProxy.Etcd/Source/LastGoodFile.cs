@@ -30,12 +30,14 @@ internal static class LastGoodFile
             .Append("{\"Apps\": [\n");
         for (var i = 0; i < apps.Count; i++)
         {
-            text.Append(apps[i].Json.Trim()).Append(i + 1 < apps.Count ? ",\n" : "\n");
+            // The comma goes on a line of its own: a value may end in a // comment.
+            text.Append(i == 0 ? string.Empty : ",\n").Append(apps[i].Json.Trim()).Append('\n');
         }
 
         text.Append("]}\n");
         var path = PathIn(directory);
-        var temp = path + ".tmp";
+        // Unique per process: two processes sharing a state directory (a handover) never write one temp file.
+        var temp = $"{path}.{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.tmp";
         var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
         await using (stream.ConfigureAwait(false))
         {

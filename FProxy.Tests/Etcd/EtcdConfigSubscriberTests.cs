@@ -247,5 +247,31 @@ internal sealed class EtcdConfigSubscriberTests
         Assert.That(run.Source.Connected, Is.False);
     }
 
+    [Test]
+    public async Task An_etcd_restored_with_lower_revisions_is_read_again_not_waited_on()
+    {
+        var prefix = NewPrefix();
+        for (var i = 0; i < 20; i++)
+        {
+            await _etcd.PutAsync(Key("a", prefix), Json("a", 7701 + i));
+        }
+
+        await using var relay = new TcpRelay(EtcdEndPoint());
+        var options = _etcd.Options(prefix);
+        options.Endpoints = [new Uri(relay.Url)];
+        await using var run = new SourceRun(options);
+        await run.WaitForAsync(() => run.Apps.TryGetValue("a", out var p) && p[0] == 7720, "the last version");
+        await run.WaitForAsync(() => run.Source.Connected, "watching");
+
+        // The same address now leads to a store rebuilt from scratch: its revisions are far behind.
+        await using var rebuilt = await EtcdServer.StartAsync();
+        await rebuilt.PutAsync(Key("b", prefix), Json("b", 7799));
+        relay.Retarget(IPEndPoint.Parse(new Uri(rebuilt.Endpoint).Authority));
+        relay.Cut();
+        relay.Restore();
+        await run.WaitForAppsAsync("the rebuilt store's apps", "b");
+        Assert.That(run.Logs.Count(1613), Is.EqualTo(1));
+    }
+
     private IPEndPoint EtcdEndPoint() => IPEndPoint.Parse(new Uri(_etcd.Endpoint).Authority);
 }

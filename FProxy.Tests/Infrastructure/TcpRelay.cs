@@ -10,7 +10,7 @@ namespace FProxy.Tests.Infrastructure;
 /// </summary>
 internal sealed class TcpRelay : IAsyncDisposable
 {
-    private readonly IPEndPoint _target;
+    private IPEndPoint _target;
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Socket> _open = [];
@@ -31,6 +31,9 @@ internal sealed class TcpRelay : IAsyncDisposable
     public IPEndPoint EndPoint { get; }
 
     public string Url => $"http://{EndPoint}";
+
+    /// <summary>Relays new connections to <paramref name="target"/> from now on (a server replaced behind one address).</summary>
+    public void Retarget(IPEndPoint target) => _target = target;
 
     /// <summary>Resets every relayed connection and refuses new ones (resets them at once).</summary>
     public void Cut()
