@@ -23,7 +23,7 @@ public static class EtcdConfigCheck
             try
             {
                 var headers = await connection.HeadersAsync(cancellationToken).ConfigureAwait(false);
-                var (revision, keys) = await AppRange.ReadAsync(connection, headers, cancellationToken).ConfigureAwait(false);
+                var (revision, _, keys) = await AppRange.ReadAsync(connection, headers, cancellationToken).ConfigureAwait(false);
                 var table = new AppTable(options.NormalizedPrefix, schema ?? ConfigSchema.Default);
                 table.Replace(keys);
                 var built = table.Build();

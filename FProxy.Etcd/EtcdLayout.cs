@@ -26,6 +26,15 @@ public static class EtcdLayout
     /// <returns>The key prefix, with its trailing slash.</returns>
     public static string NodesPrefix(string prefix) => prefix + "/nodes/";
 
+    /// <summary>
+    /// The key <c>ftest fleet push</c> rewrites in every transaction that changes apps: its
+    /// revision is the last push's (a delete included, which leaves no key behind under
+    /// <c>apps/</c>), and a push checks it to notice another push made meanwhile.
+    /// </summary>
+    /// <param name="prefix">The normalized prefix.</param>
+    /// <returns><c>&lt;prefix&gt;/last-push</c>.</returns>
+    public static string LastPushKey(string prefix) => prefix + "/last-push";
+
     /// <summary>The key of one app.</summary>
     /// <param name="prefix">The normalized prefix.</param>
     /// <param name="name">The app's name.</param>

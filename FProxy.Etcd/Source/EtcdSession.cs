@@ -114,12 +114,12 @@ internal sealed class EtcdSession(
         }
     }
 
-    /// <summary>Reads every app key at one revision into the table and publishes the snapshot; returns that revision.</summary>
+    /// <summary>Reads every app key at one revision into the table and publishes the snapshot (as of the apps' last change); returns the store's revision.</summary>
     private async Task<long> ReadAllAsync(Metadata? headers, CancellationToken cancellationToken)
     {
-        var (revision, keys) = await AppRange.ReadAsync(connection, headers, cancellationToken).ConfigureAwait(false);
+        var (revision, lastChange, keys) = await AppRange.ReadAsync(connection, headers, cancellationToken).ConfigureAwait(false);
         table.Replace(keys);
-        Publish(revision);
+        Publish(lastChange);
         return revision;
     }
 

@@ -12,6 +12,9 @@ namespace FProxy.FTest.Fleet;
 /// </summary>
 internal sealed class FleetStore(EtcdConnection connection)
 {
+    /// <summary>etcd's default --max-txn-ops: the most comparisons (and, separately, writes) one transaction may hold.</summary>
+    private const int DefaultMaxTxnOps = 128;
+
     private readonly EtcdCaller _caller = new(connection);
 
     /// <summary>The normalized key prefix.</summary>
@@ -33,19 +36,27 @@ internal sealed class FleetStore(EtcdConnection connection)
         }
     }
 
-    /// <summary>Every app key and value, and the store's revision.</summary>
+    /// <summary>Every app key and value, the last push's marker, and the store's revision, in one read.</summary>
     public async Task<StoredApps> ReadAppsAsync(CancellationToken ct)
     {
-        var apps = EtcdLayout.AppsPrefix(Prefix);
+        var txn = new TxnRequest
+        {
+            Success =
+            {
+                new RequestOp { RequestRange = Range(EtcdLayout.AppsPrefix(Prefix)) },
+                new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(EtcdLayout.LastPushKey(Prefix)), KeysOnly = true } },
+            },
+        };
         var reply = await _caller.CallAsync(
-            (client, headers, deadline, token) => client.GetAsync(Range(apps), headers, deadline, token),
+            (client, headers, deadline, token) => client.TransactionAsync(txn, headers, deadline, token),
             deadline: null,
             ct).ConfigureAwait(false);
-        var stored = reply.Kvs.ToDictionary(
+        var stored = reply.Responses[0].ResponseRange.Kvs.ToDictionary(
             static kv => kv.Key.ToStringUtf8(),
             static kv => new StoredApp(kv.Value.ToStringUtf8(), kv.ModRevision),
             StringComparer.Ordinal);
-        return new StoredApps(reply.Header.Revision, stored);
+        var marker = reply.Responses[1].ResponseRange.Kvs;
+        return new StoredApps(reply.Header.Revision, stored, marker.Count == 0 ? 0 : marker[0].ModRevision);
     }
 
     /// <summary>
@@ -69,9 +80,21 @@ internal sealed class FleetStore(EtcdConnection connection)
             ModRevision = plan.Stored.Revision + 1,
         });
 
+        // ...no other push ran meanwhile (each rewrites the marker, deletes included)...
+        var marker = EtcdLayout.LastPushKey(Prefix);
+        txn.Compare.Add(new Compare
+        {
+            Key = ByteString.CopyFromUtf8(marker),
+            Target = Compare.Types.CompareTarget.Mod,
+            Result = Compare.Types.CompareResult.Equal,
+            ModRevision = plan.Stored.LastPush,
+        });
+
         // ...and none the push leaves alone was deleted (a deleted key is not in the range above).
+        // etcd takes at most 128 comparisons in a transaction by default (--max-txn-ops): past
+        // that, a delete made by hand meanwhile goes unnoticed, and the marker still catches pushes.
         // A key it puts or deletes ends as the file says whatever happened to it meanwhile.
-        foreach (var key in plan.Unchanged)
+        foreach (var key in plan.Unchanged.Count + txn.Compare.Count <= DefaultMaxTxnOps ? plan.Unchanged : [])
         {
             txn.Compare.Add(new Compare
             {
@@ -88,6 +111,16 @@ internal sealed class FleetStore(EtcdConnection connection)
                 ? new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(change.Key), Value = ByteString.CopyFromUtf8(value) } }
                 : new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(change.Key) } });
         }
+
+        txn.Success.Add(new RequestOp
+        {
+            RequestPut = new PutRequest
+            {
+                Key = ByteString.CopyFromUtf8(marker),
+                Value = ByteString.CopyFromUtf8(
+                    $"{{\"time\":\"{DateTimeOffset.UtcNow:O}\",\"apps\":{plan.Unchanged.Count + plan.Changes.Count(static c => c.Value is not null)}}}"),
+            },
+        });
 
         var reply = await _caller.CallAsync(
             (client, headers, deadline, token) => client.TransactionAsync(txn, headers, deadline, token),
@@ -123,6 +156,7 @@ internal sealed class FleetStore(EtcdConnection connection)
             {
                 new RequestOp { RequestRange = apps },
                 new RequestOp { RequestRange = nodes },
+                new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(EtcdLayout.LastPushKey(Prefix)), KeysOnly = true } },
             },
         };
         var reply = await _caller.CallAsync(
@@ -132,7 +166,12 @@ internal sealed class FleetStore(EtcdConnection connection)
 
         var appsReply = reply.Responses[0].ResponseRange;
         var revision = reply.Header.Revision;
-        var appsRevision = appsReply.Kvs.Count == 0 ? revision : appsReply.Kvs[0].ModRevision;
+        // The last push (deletes included) or the newest app write, whichever is later.
+        var marker = reply.Responses[2].ResponseRange.Kvs;
+        var appsRevision = new StoredApps(
+            revision,
+            appsReply.Kvs.ToDictionary(static kv => kv.Key.ToStringUtf8(), static kv => new StoredApp(string.Empty, kv.ModRevision), StringComparer.Ordinal),
+            marker.Count == 0 ? 0 : marker[0].ModRevision).LastChange;
         var list = reply.Responses[1].ResponseRange.Kvs
             .Select(kv =>
             {

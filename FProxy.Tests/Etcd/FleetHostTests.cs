@@ -131,9 +131,10 @@ internal sealed class FleetHostTests
             socket.Dispose();
         }
 
+        // Reports follow within a second or so: both name one config.
+        await WaitAsync(async () => (await ReportsAsync(etcd, prefix)).Select(static r => r.ConfigHash).Distinct().Count() == 1, "both reports name one config", ct);
         var reports = await ReportsAsync(etcd, prefix);
         Assert.That(reports.Select(static r => r.NodeId), Is.EquivalentTo(new[] { "node-1", "node-2" }));
-        Assert.That(reports.Select(static r => r.ConfigHash).Distinct().Count(), Is.EqualTo(1), "both serve the same config");
         foreach (var node in nodes)
         {
             Assert.That(await node.Host.StopAsync(TimeSpan.FromSeconds(20)), Is.Zero, node.Host.Output);

@@ -211,6 +211,42 @@ public sealed partial class FleetCommandTests
     }
 
     [Test]
+    public async Task Push_OneChangeInAFleetOfMoreAppsThanEtcdTakesOperations_Succeeds(CancellationToken ct)
+    {
+        // etcd's default --max-txn-ops is 128: a push compares what it read, not one key per app.
+        var apps = Enumerable.Range(0, 200).Select(static i => App($"app{i}", 20000 + i)).ToArray();
+        foreach (var count in new[] { 100, 200 })
+        {
+            var grow = await FleetAsync(ct, "push", WriteConfig(apps[..count]));
+            Assert.That(grow.ExitCode, Is.Zero, grow.Error);
+        }
+
+        Assert.That(await AppKeysAsync(), Has.Count.EqualTo(200));
+        apps[7] = App("app7", 20000 + 7, "127.0.0.1:9002");
+        var push = await FleetAsync(ct, "push", WriteConfig(apps));
+        Assert.That(push.ExitCode, Is.Zero, push.Error);
+        Assert.That(push.Out, Does.Contain("~ " + Key("app7")));
+    }
+
+    [Test]
+    public async Task Status_NodeThatHasNotAppliedADelete_Lags(CancellationToken ct)
+    {
+        var pushed = Revision(await FleetAsync(ct, "push", WriteConfig(App("a", 15101), App("b", 15102))));
+        await WriteNodeAsync("node-a", pushed);
+        var deleted = Revision(await FleetAsync(ct, "push", WriteConfig(App("a", 15101))));
+        Assert.That(deleted, Is.GreaterThan(pushed));
+
+        var run = await FleetAsync(ct, "status", "--json");
+
+        Assert.That(run.ExitCode, Is.Zero, run.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(run.Out);
+        var node = json.RootElement.GetProperty("nodes")[0];
+        Assert.That(node.GetProperty("lag").GetInt64(), Is.EqualTo(deleted - pushed), "measured against the push that deleted b");
+        var again = await FleetAsync(ct, "push", "-q", WriteConfig(App("a", 15101)));
+        Assert.That(again.Out.Trim(), Is.EqualTo(deleted.ToString(CultureInfo.InvariantCulture)), "a push that changes nothing prints the delete's revision");
+    }
+
+    [Test]
     public async Task Status_ListsEachNodeWithAppliedRevisionLagReadinessAndErrors(CancellationToken ct)
     {
         var revision = Revision(await FleetAsync(ct, "push", WriteConfig(App("a", 15001), App("b", 15002))));
