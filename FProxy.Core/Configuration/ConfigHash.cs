@@ -13,9 +13,14 @@ internal static class ConfigHash
 {
     public static string Compute(ProxyConfig config)
     {
+        // App by app into the hash: one text of every app would be a large-object-heap string at
+        // a thousand apps, and each rollout would push the collector towards a full collection.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var text = new StringBuilder();
+        byte[]? bytes = null;
         foreach (var app in config.Apps)
         {
+            text.Clear();
             text.Append("app ").Append(app.Name)
                 .Append("|ports ").AppendJoin(',', app.Ports)
                 .Append("|targets ").AppendJoin(',', app.Targets.Select(Describe))
@@ -41,9 +46,18 @@ internal static class ConfigHash
             }
 
             text.Append('\n');
+            var line = text.ToString();
+            var length = Encoding.UTF8.GetMaxByteCount(line.Length);
+            if (bytes is null || bytes.Length < length)
+            {
+                bytes = new byte[Math.Max(length, 1024)];
+            }
+
+            var written = Encoding.UTF8.GetBytes(line, bytes);
+            hash.AppendData(bytes, 0, written);
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static string Describe(TargetConfig target) => string.Create(CultureInfo.InvariantCulture, $"{target.Key}*{target.Weight}");
