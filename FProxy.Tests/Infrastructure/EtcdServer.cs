@@ -127,12 +127,18 @@ internal sealed class EtcdServer : IAsyncDisposable
             return;
         }
 
-        var info = new ProcessStartInfo(Binary)
+        // etcd runs under a shell that kills it once this process's end of its stdin closes: a
+        // test host that dies (a crash, a kill) leaves no etcd behind.
+        var info = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("\"$0\" \"$@\" & child=$!; trap 'kill -9 $child' EXIT; read -r _; exit 0");
+        info.ArgumentList.Add(Binary);
         var client = Endpoint;
         var peer = $"http://127.0.0.1:{_peerPort.ToString(CultureInfo.InvariantCulture)}";
         foreach (var arg in new[]
@@ -199,7 +205,7 @@ internal sealed class EtcdServer : IAsyncDisposable
     {
         if (_process is { } process && !process.HasExited)
         {
-            process.Kill();
+            process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync().ConfigureAwait(false);
         }
     }
