@@ -226,6 +226,28 @@ internal sealed class FleetHostTests
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(11)), "within the lease TTL");
     }
 
+    [Test]
+    public async Task With_no_copy_and_no_etcd_a_node_waits_unready_then_serves_when_etcd_answers(CancellationToken ct)
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        const string prefix = "/late";
+        await using var echo = new EchoServer(greeting: "l");
+        var port = TestPorts.Take(1)[0];
+        await etcd.PutAsync(Key("app", prefix), Json("app", [port], [echo.Target]));
+        await using var relay = new TcpRelay(IPEndPoint.Parse(new Uri(etcd.Endpoint).Authority));
+        relay.Cut();
+
+        using var node = FleetNode.Start(relay.Url, prefix, "late-1");
+        var (status, json) = await node.Admin.WaitForStatusAsync("/readyz", HttpStatusCode.ServiceUnavailable, StartTimeout, ct);
+        Assert.That(json.GetProperty("reasons").EnumerateArray().Select(static r => r.GetString()), Has.Some.Contains("no config applied"));
+        await node.Host.WaitForEventAsync(1603, TimeSpan.FromSeconds(10));
+        Assert.That((await node.SourceAsync(ct)).GetProperty("connected").GetBoolean(), Is.False);
+
+        relay.Restore();
+        await node.Admin.WaitForStatusAsync("/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(15), ct);
+        Assert.That(await TagAsync(port, ct), Is.EqualTo("l"));
+    }
+
     private static async Task<List<FProxy.Etcd.NodeReport>> ReportsAsync(EtcdServer etcd, string prefix) =>
         [.. (await etcd.GetPrefixAsync(prefix + "/nodes/")).Values.Select(static v => FProxy.Etcd.NodeReport.FromJson(v)!)];
 
