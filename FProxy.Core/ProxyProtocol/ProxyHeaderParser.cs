@@ -179,18 +179,17 @@ internal static class ProxyHeaderParser
             return ProxyParseStatus.Invalid;
         }
 
-        consumed = end + 1;
         var line = window[prefix.Length..(end - 1)];
+        if (line.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0)
+        {
+            reason = "v1 header with a byte that is not printable text";
+            return ProxyParseStatus.Invalid;
+        }
+
+        consumed = end + 1;
         if (line.StartsWith("UNKNOWN"u8) && (line.Length == 7 || line[7] == ' '))
         {
-            // Anything may follow UNKNOWN up to CR LF; the connection keeps its own addresses.
-            if (line.IndexOfAnyExceptInRange((byte)' ', (byte)'~') >= 0)
-            {
-                reason = "v1 header with a byte that is not printable text";
-                consumed = 0;
-                return ProxyParseStatus.Invalid;
-            }
-
+            // Anything printable may follow UNKNOWN up to CR LF; the connection keeps its own addresses.
             header = new ProxyHeader(1, ProxyCommand.Local, null, null);
             return ProxyParseStatus.Done;
         }
