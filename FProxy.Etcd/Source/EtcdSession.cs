@@ -73,12 +73,14 @@ internal sealed class EtcdSession(
                 // The history the watch needed was compacted: read everything again at once.
                 next = 0;
             }
-            catch (Exception e) when (IsConnectionFailure(e) && cancellationToken.IsCancellationRequested)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
                 // The stream ended: gRPC reports its own cancellation as an RpcException.
                 return;
             }
-            catch (Exception e) when (IsConnectionFailure(e))
+#pragma warning disable CA1031 // Whatever goes wrong (a connection, or something unforeseen in the client) is retried: a source that stops silently would freeze every node's config.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 connectedChanged(false);
                 if (e is RpcException { StatusCode: StatusCode.Unauthenticated } || e.Message.Contains("auth token", StringComparison.OrdinalIgnoreCase))
@@ -233,12 +235,10 @@ internal sealed class EtcdSession(
         snapshots.TryWrite(new Snapshot(built, revision, FromCopy: false));
     }
 
-    private static bool IsConnectionFailure(Exception e) =>
-        e is RpcException or HttpRequestException or IOException or OperationCanceledException or TimeoutException;
-
     private static string Describe(Exception e) => e switch
     {
         RpcException rpc => string.IsNullOrEmpty(rpc.Status.Detail) ? rpc.StatusCode.ToString() : $"{rpc.StatusCode}: {rpc.Status.Detail}",
-        _ => e.Message,
+        RpcException or HttpRequestException or IOException or OperationCanceledException or TimeoutException => e.Message,
+        _ => $"{e.GetType().Name}: {e.Message}",
     };
 }

@@ -38,7 +38,9 @@ internal sealed class NodeReporter(
                 {
                     await ReportAsync(() => { backoff = FirstBackoff; failing = false; }, stoppingToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+#pragma warning disable CA1031 // Any failure is retried: an exception out of a hosted service would stop the host, and with it the proxy, over a report.
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
                 {
                     if (!failing)
                     {
