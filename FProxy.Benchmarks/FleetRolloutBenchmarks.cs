@@ -35,8 +35,8 @@ public class FleetRolloutBenchmarks
     private ProxyDaemon _daemon = null!;
     private CancellationTokenSource _stop = null!;
     private Task _following = null!;
-    private TagBackend _first = null!;
-    private TagBackend _second = null!;
+    private EchoBackend _first = null!;
+    private EchoBackend _second = null!;
     private int[] _ports = null!;
     private bool _onSecond;
     private byte _expected;
@@ -51,8 +51,8 @@ public class FleetRolloutBenchmarks
         var options = new EtcdOptions { Endpoints = [new Uri(_etcd.Endpoint)], Prefix = Prefix };
         _writer = new EtcdConnection(options);
         _reader = new EtcdConnection(options);
-        _first = new TagBackend((byte)'1');
-        _second = new TagBackend((byte)'2');
+        _first = new EchoBackend(greeting: (byte)'1');
+        _second = new EchoBackend(greeting: (byte)'2');
         _ports = [.. Enumerable.Range(0, Apps).Select(static _ => EtcdProcess.FreePort()).Distinct()];
 
         // etcd takes at most 128 operations per transaction by default: store in batches.

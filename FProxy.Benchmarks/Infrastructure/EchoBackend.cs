@@ -13,9 +13,13 @@ internal sealed class EchoBackend : IAsyncDisposable
 {
     private readonly Socket _listener;
     private readonly Task _acceptLoop;
+    private readonly byte[]? _greeting;
 
-    public EchoBackend()
+    /// <summary>Listens on a loopback port.</summary>
+    /// <param name="greeting">A byte sent first on every connection, before the echo (which of several backends a connection reached); none by default.</param>
+    public EchoBackend(byte? greeting = null)
     {
+        _greeting = greeting is { } tag ? [tag] : null;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(4096);
@@ -24,6 +28,9 @@ internal sealed class EchoBackend : IAsyncDisposable
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>"127.0.0.1:port", as a config names it.</summary>
+    public string Target => EndPoint.ToString();
 
     public async ValueTask DisposeAsync()
     {
@@ -46,15 +53,20 @@ internal sealed class EchoBackend : IAsyncDisposable
             }
 
             client.NoDelay = true;
-            _ = EchoAsync(client);
+            _ = EchoAsync(client, _greeting);
         }
     }
 
-    private static async Task EchoAsync(Socket client)
+    private static async Task EchoAsync(Socket client, byte[]? greeting)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
+            if (greeting is not null)
+            {
+                await client.SendAsync(greeting, SocketFlags.None).ConfigureAwait(false);
+            }
+
             while (true)
             {
                 var n = await client.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
