@@ -10,7 +10,6 @@ internal sealed record AppEntry(
     string Key,
     string Name,
     long CreateRevision,
-    long ModRevision,
     string Json,
     AppConfig? App,
     IReadOnlyList<string> Errors,

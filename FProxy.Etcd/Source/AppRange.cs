@@ -13,7 +13,7 @@ internal static class AppRange
     /// read shows (the newest app write or the last push, deletes included; a node reports it
     /// as applied, so writes elsewhere in the store, node reports among them, do not count), and the keys.
     /// </summary>
-    public static async Task<(long Revision, long LastChange, IReadOnlyList<(string Key, string Value, long CreateRevision, long ModRevision)> Keys)> ReadAsync(
+    public static async Task<(long Revision, long LastChange, IReadOnlyList<(string Key, string Value, long CreateRevision)> Keys)> ReadAsync(
         EtcdConnection connection, Metadata? headers, CancellationToken cancellationToken)
     {
         var prefix = connection.Options.NormalizedPrefix;
@@ -32,6 +32,6 @@ internal static class AppRange
         var lastChange = Math.Max(
             kvs.Count == 0 ? 0 : kvs.Max(static kv => kv.ModRevision),
             marker.Count == 0 ? 0 : marker[0].ModRevision);
-        return (reply.Header.Revision, lastChange, [.. kvs.Select(static kv => (kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.CreateRevision, kv.ModRevision))]);
+        return (reply.Header.Revision, lastChange, [.. kvs.Select(static kv => (kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.CreateRevision))]);
     }
 }

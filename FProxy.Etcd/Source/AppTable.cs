@@ -22,22 +22,22 @@ internal sealed class AppTable(string prefix, ConfigSchema schema, IReadOnlyDict
     public bool Contains(string key) => _entries.ContainsKey(key);
 
     /// <summary>Replaces the whole table with a fresh read of the range, keeping each key's last good version.</summary>
-    public void Replace(IEnumerable<(string Key, string Value, long CreateRevision, long ModRevision)> keys)
+    public void Replace(IEnumerable<(string Key, string Value, long CreateRevision)> keys)
     {
         var previous = new Dictionary<string, AppEntry>(_entries, StringComparer.Ordinal);
         _entries.Clear();
-        foreach (var (key, value, created, modified) in keys)
+        foreach (var (key, value, created) in keys)
         {
             previous.TryGetValue(key, out var old);
-            _entries[key] = Read(key, value, created, modified, old);
+            _entries[key] = Read(key, value, created, old);
         }
     }
 
     /// <summary>A key was written. Its last good version stays the one served until a snapshot serves the new one.</summary>
-    public void Put(string key, string value, long createRevision, long modRevision)
+    public void Put(string key, string value, long createRevision)
     {
         _entries.TryGetValue(key, out var old);
-        _entries[key] = Read(key, value, createRevision, modRevision, old);
+        _entries[key] = Read(key, value, createRevision, old);
     }
 
     /// <summary>A key was deleted.</summary>
@@ -112,13 +112,13 @@ internal sealed class AppTable(string prefix, ConfigSchema schema, IReadOnlyDict
         return null;
     }
 
-    private AppEntry Read(string key, string value, long created, long modified, AppEntry? old)
+    private AppEntry Read(string key, string value, long created, AppEntry? old)
     {
         var name = EtcdLayout.LastSegment(key);
         var lastGood = old?.LastGood;
         if (name.Length == 0 || key.AsSpan(EtcdLayout.AppsPrefix(prefix).Length).Contains('/'))
         {
-            return new AppEntry(key, name, created, modified, value, null,
+            return new AppEntry(key, name, created, value, null,
                 [$"an app's key is {EtcdLayout.AppsPrefix(prefix)}<name>, one segment after apps/"], lastGood);
         }
 
@@ -127,15 +127,15 @@ internal sealed class AppTable(string prefix, ConfigSchema schema, IReadOnlyDict
             var app = ConfigParser.ParseApp(value, key, schema);
             if (!string.Equals(app.Name, name, StringComparison.OrdinalIgnoreCase))
             {
-                return new AppEntry(key, name, created, modified, value, null,
+                return new AppEntry(key, name, created, value, null,
                     [$"the key's last segment \"{name}\" differs from the app's \"Name\" \"{app.Name}\"; they must match (case-insensitively)"], lastGood);
             }
 
-            return new AppEntry(key, name, created, modified, value, app, [], lastGood);
+            return new AppEntry(key, name, created, value, app, [], lastGood);
         }
         catch (ConfigException e)
         {
-            return new AppEntry(key, name, created, modified, value, null, e.Errors, lastGood);
+            return new AppEntry(key, name, created, value, null, e.Errors, lastGood);
         }
     }
 }

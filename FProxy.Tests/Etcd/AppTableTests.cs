@@ -27,9 +27,9 @@ internal sealed class AppTableTests
         var table = NewTable();
         table.Replace(
         [
-            (K("a"), Json("a", 7001), 30, 31),
-            (K("b"), Json("b", 7002), 10, 40),
-            (K("c"), Json("c", 7003), 20, 20),
+            (K("a"), Json("a", 7001), 30),
+            (K("b"), Json("b", 7002), 10),
+            (K("c"), Json("c", 7003), 20),
         ]);
 
         var snapshot = table.Build();
@@ -47,7 +47,7 @@ internal sealed class AppTableTests
     public void Build_KeysCreatedInOneTransaction_OrderedByKey()
     {
         var table = NewTable();
-        table.Replace([(K("b"), Json("b", 7002), 5, 5), (K("a"), Json("a", 7001), 5, 5)]);
+        table.Replace([(K("b"), Json("b", 7002), 5), (K("a"), Json("a", 7001), 5)]);
 
         Assert.That(Served(table.Build()), Is.EqualTo(new[] { "a", "b" }));
     }
@@ -60,7 +60,7 @@ internal sealed class AppTableTests
     public void Build_BadValue_RejectsThatKeyAloneWithTheReason(string value, string expected)
     {
         var table = NewTable();
-        table.Replace([(K("good"), Json("good", 7101), 1, 1), (K("web"), value, 2, 2)]);
+        table.Replace([(K("good"), Json("good", 7101), 1), (K("web"), value, 2)]);
 
         var snapshot = table.Build();
 
@@ -80,7 +80,7 @@ internal sealed class AppTableTests
     public void Build_NameDiffersOnlyInCase_Accepted()
     {
         var table = NewTable();
-        table.Replace([(K("web"), Json("Web", 7001), 1, 1)]);
+        table.Replace([(K("web"), Json("Web", 7001), 1)]);
 
         var snapshot = table.Build();
 
@@ -97,7 +97,7 @@ internal sealed class AppTableTests
     public void Build_KeyNotOneSegmentAfterApps_RejectedAlone(string key, string name)
     {
         var table = NewTable();
-        table.Replace([(K("good"), Json("good", 7101), 1, 1), (key, Json("web", 7102), 2, 2)]);
+        table.Replace([(K("good"), Json("good", 7101), 1), (key, Json("web", 7102), 2)]);
 
         var snapshot = table.Build();
 
@@ -114,10 +114,10 @@ internal sealed class AppTableTests
     public void Build_KeyTurnsBad_ItsLastServedVersionKeepsRunning()
     {
         var table = NewTable();
-        table.Replace([(K("web"), Json("web", 7001), 1, 1), (K("other"), Json("other", 7002), 2, 2)]);
+        table.Replace([(K("web"), Json("web", 7001), 1), (K("other"), Json("other", 7002), 2)]);
         table.Build();
 
-        table.Put(K("web"), "{\"Name\":\"web\"", 1, 3);
+        table.Put(K("web"), "{\"Name\":\"web\"", 1);
         var snapshot = table.Build();
 
         Assert.Multiple(() =>
@@ -130,7 +130,7 @@ internal sealed class AppTableTests
         });
 
         // Fixed: the new version is served and the error is gone.
-        table.Put(K("web"), Json("web", 7003), 1, 4);
+        table.Put(K("web"), Json("web", 7003), 1);
         var fixedSnapshot = table.Build();
         Assert.Multiple(() =>
         {
@@ -143,12 +143,12 @@ internal sealed class AppTableTests
     public void Build_VersionNeverServed_IsNotTheFallback()
     {
         var table = NewTable();
-        table.Replace([(K("web"), Json("web", 7001), 1, 1)]);
+        table.Replace([(K("web"), Json("web", 7001), 1)]);
         table.Build();
 
         // A good version and then a bad one arrive before the next snapshot: the fallback is the one served.
-        table.Put(K("web"), Json("web", 7002), 1, 2);
-        table.Put(K("web"), "[]", 1, 3);
+        table.Put(K("web"), Json("web", 7002), 1);
+        table.Put(K("web"), "[]", 1);
 
         Assert.That(PortsOf(table.Build(), "web"), Is.EqualTo(new[] { 7001 }));
     }
@@ -157,11 +157,11 @@ internal sealed class AppTableTests
     public void Replace_KeyBadAtTheReRead_KeepsItsLastServedVersion()
     {
         var table = NewTable();
-        table.Replace([(K("web"), Json("web", 7001), 1, 1)]);
+        table.Replace([(K("web"), Json("web", 7001), 1)]);
         table.Build();
 
         // A re-read (after a reconnect or a compaction) finds the key bad.
-        table.Replace([(K("web"), "{}", 1, 9)]);
+        table.Replace([(K("web"), "{}", 1)]);
         var snapshot = table.Build();
 
         Assert.Multiple(() =>
@@ -175,10 +175,10 @@ internal sealed class AppTableTests
     public void Build_NewKeyBadFromTheStart_NotServed()
     {
         var table = NewTable();
-        table.Replace([(K("a"), Json("a", 7001), 1, 1)]);
+        table.Replace([(K("a"), Json("a", 7001), 1)]);
         table.Build();
 
-        table.Put(K("new"), "{\"Name\":\"new\",\"Ports\":[7002]}", 2, 2);
+        table.Put(K("new"), "{\"Name\":\"new\",\"Ports\":[7002]}", 2);
         var snapshot = table.Build();
 
         Assert.Multiple(() =>
@@ -193,7 +193,7 @@ internal sealed class AppTableTests
     public void Delete_Key_NoLongerServedAndItsErrorGone()
     {
         var table = NewTable();
-        table.Replace([(K("a"), Json("a", 7001), 1, 1), (K("bad"), "x", 2, 2)]);
+        table.Replace([(K("a"), Json("a", 7001), 1), (K("bad"), "x", 2)]);
         table.Build();
 
         table.Delete(K("a"));
@@ -213,7 +213,7 @@ internal sealed class AppTableTests
     public void Build_PortClash_KeyCreatedFirstKeepsThePort(bool reverse)
     {
         // "z" sorts after "a" and was written last, but was created first.
-        (string, string, long, long)[] keys = [(K("z"), Json("z", 7001, 7002), 5, 20), (K("a"), Json("a", 7003, 7001), 9, 10)];
+        (string, string, long)[] keys = [(K("z"), Json("z", 7001, 7002), 5), (K("a"), Json("a", 7003, 7001), 9)];
         var table = NewTable();
         table.Replace(reverse ? keys.Reverse() : keys);
 
@@ -232,7 +232,7 @@ internal sealed class AppTableTests
     public void Build_PortClashOfKeysCreatedInOneTransaction_LowerKeyKeepsThePort()
     {
         var table = NewTable();
-        table.Replace([(K("b"), Json("b", 7001), 5, 5), (K("a"), Json("a", 7001), 5, 5)]);
+        table.Replace([(K("b"), Json("b", 7001), 5), (K("a"), Json("a", 7001), 5)]);
 
         var snapshot = table.Build();
 
@@ -247,10 +247,10 @@ internal sealed class AppTableTests
     public void Build_LaterKeyClaimsAPort_KeepsItsLastServedVersion()
     {
         var table = NewTable();
-        table.Replace([(K("first"), Json("first", 7001), 1, 1), (K("second"), Json("second", 7002), 2, 2)]);
+        table.Replace([(K("first"), Json("first", 7001), 1), (K("second"), Json("second", 7002), 2)]);
         table.Build();
 
-        table.Put(K("second"), Json("second", 7001, 7003), 2, 3);
+        table.Put(K("second"), Json("second", 7001, 7003), 2);
         var snapshot = table.Build();
 
         Assert.Multiple(() =>
@@ -265,11 +265,11 @@ internal sealed class AppTableTests
     public void Build_EarlierKeyTakesAPortOfALaterOne_TheEarlierWins()
     {
         var table = NewTable();
-        table.Replace([(K("first"), Json("first", 7001), 1, 1), (K("second"), Json("second", 7002), 2, 2)]);
+        table.Replace([(K("first"), Json("first", 7001), 1), (K("second"), Json("second", 7002), 2)]);
         table.Build();
 
         // The earlier key is rewritten (its create revision stays) to claim the later key's port.
-        table.Put(K("first"), Json("first", 7001, 7002), 1, 3);
+        table.Put(K("first"), Json("first", 7001, 7002), 1);
         var snapshot = table.Build();
 
         Assert.Multiple(() =>
@@ -284,7 +284,7 @@ internal sealed class AppTableTests
     public void Build_WinnerDeleted_TheOtherTakesThePort()
     {
         var table = NewTable();
-        table.Replace([(K("first"), Json("first", 7001), 1, 1), (K("second"), Json("second", 7001), 2, 2)]);
+        table.Replace([(K("first"), Json("first", 7001), 1), (K("second"), Json("second", 7001), 2)]);
         Assert.That(Served(table.Build()), Is.EqualTo(new[] { "first" }));
 
         table.Delete(K("first"));
@@ -301,10 +301,10 @@ internal sealed class AppTableTests
     public void Build_WinnerGivesThePortUp_TheOtherTakesIt()
     {
         var table = NewTable();
-        table.Replace([(K("first"), Json("first", 7001), 1, 1), (K("second"), Json("second", 7001, 7002), 2, 2)]);
+        table.Replace([(K("first"), Json("first", 7001), 1), (K("second"), Json("second", 7001, 7002), 2)]);
         Assert.That(Served(table.Build()), Is.EqualTo(new[] { "first" }));
 
-        table.Put(K("first"), Json("first", 7003), 1, 3);
+        table.Put(K("first"), Json("first", 7003), 1);
         var snapshot = table.Build();
 
         Assert.Multiple(() =>
@@ -320,7 +320,7 @@ internal sealed class AppTableTests
     public void Build_NameClashDifferingInCase_KeyCreatedFirstKeepsTheName(bool reverse)
     {
         // Two keys whose names differ only in case: both are valid alone, one name at a time.
-        (string, string, long, long)[] keys = [(K("Web"), Json("Web", 7002), 3, 3), (K("web"), Json("web", 7001), 4, 4)];
+        (string, string, long)[] keys = [(K("Web"), Json("Web", 7002), 3), (K("web"), Json("web", 7001), 4)];
         var table = NewTable();
         table.Replace(reverse ? keys.Reverse() : keys);
 
@@ -343,7 +343,7 @@ internal sealed class AppTableTests
     {
         var seed = new AppVersion(ConfigParser.ParseApp(Json("web", 7001)), Json("web", 7001));
         var table = NewTable(new Dictionary<string, AppVersion>(StringComparer.OrdinalIgnoreCase) { ["WEB"] = seed });
-        table.Replace([(K("web"), "{\"Name\":\"web\"}", 1, 5)]);
+        table.Replace([(K("web"), "{\"Name\":\"web\"}", 1)]);
 
         var snapshot = table.Build();
 
@@ -364,7 +364,7 @@ internal sealed class AppTableTests
             ["gone"] = new(ConfigParser.ParseApp(Json("gone", 7009)), Json("gone", 7009)),
         };
         var table = NewTable(seeded);
-        table.Replace([(K("web"), Json("web", 7002), 1, 5)]);
+        table.Replace([(K("web"), Json("web", 7002), 1)]);
 
         var snapshot = table.Build();
 
@@ -385,7 +385,7 @@ internal sealed class AppTableTests
         var table = NewTable(seeded);
 
         // web is bad now, and a key created before it has taken its old port.
-        table.Replace([(K("api"), Json("api", 7001), 1, 1), (K("web"), "{}", 2, 2)]);
+        table.Replace([(K("api"), Json("api", 7001), 1), (K("web"), "{}", 2)]);
         var snapshot = table.Build();
 
         Assert.Multiple(() =>
