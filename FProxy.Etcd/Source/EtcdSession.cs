@@ -25,7 +25,6 @@ internal sealed class EtcdSession(
     ILogger logger,
     TimeProvider time)
 {
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan WaitingLogInterval = TimeSpan.FromSeconds(10);
 
     private readonly string _prefix = connection.Options.NormalizedPrefix;
@@ -34,7 +33,7 @@ internal sealed class EtcdSession(
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var backoff = FirstBackoff;
+        var backoff = new Backoff(connection.Options.MaxBackoff, time);
         long? lostAt = null;
         long lastWaitingLog = 0;
         var waitingLogged = false;
@@ -64,7 +63,7 @@ internal sealed class EtcdSession(
                         lostAt = null;
                     }
 
-                    backoff = FirstBackoff;
+                    backoff.Reset();
                     waitingLogged = false;
                 }
 
@@ -109,9 +108,7 @@ internal sealed class EtcdSession(
                 }
 
                 connection.Failover(endpoint);
-                var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
-                await Task.Delay(backoff * jitter, time, cancellationToken).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, connection.Options.MaxBackoff.Ticks));
+                await backoff.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -187,7 +184,7 @@ internal sealed class EtcdSession(
                 var key = change.Kv.Key.ToStringUtf8();
                 if (change.Type == Mvccpb.Event.Types.EventType.Put)
                 {
-                    table.Put(key, change.Kv.Value.ToStringUtf8(), change.Kv.CreateRevision, change.Kv.ModRevision);
+                    table.Put(key, change.Kv.Value.ToStringUtf8(), change.Kv.CreateRevision);
                 }
                 else
                 {

@@ -19,7 +19,6 @@ internal sealed class NodeReporter(
 
     /// <summary>How often the stored report is read back: another process with this node id (a handover) may have replaced or deleted it.</summary>
     private static readonly TimeSpan Verify = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromSeconds(2);
 
     private readonly string _key = EtcdLayout.NodeKey(connection.Options.NormalizedPrefix, connection.Options.NodeId);
@@ -27,7 +26,7 @@ internal sealed class NodeReporter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var backoff = FirstBackoff;
+        var backoff = new Backoff(connection.Options.MaxBackoff, time);
         var failing = false;
         try
         {
@@ -36,7 +35,7 @@ internal sealed class NodeReporter(
                 var endpoint = connection.Endpoint;
                 try
                 {
-                    await ReportAsync(() => { backoff = FirstBackoff; failing = false; }, stoppingToken).ConfigureAwait(false);
+                    await ReportAsync(() => { backoff.Reset(); failing = false; }, stoppingToken).ConfigureAwait(false);
                 }
 #pragma warning disable CA1031 // Any failure is retried: an exception out of a hosted service would stop the host, and with it the proxy, over a report.
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -63,8 +62,7 @@ internal sealed class NodeReporter(
                     }
 
                     connection.Failover(endpoint);
-                    await Task.Delay(backoff, time, stoppingToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, connection.Options.MaxBackoff.Ticks));
+                    await backoff.WaitAsync(stoppingToken).ConfigureAwait(false);
                 }
             }
         }
