@@ -168,10 +168,8 @@ internal sealed class FleetStore(EtcdConnection connection)
         var revision = reply.Header.Revision;
         // The last push (deletes included) or the newest app write, whichever is later.
         var marker = reply.Responses[2].ResponseRange.Kvs;
-        var appsRevision = new StoredApps(
-            revision,
-            appsReply.Kvs.ToDictionary(static kv => kv.Key.ToStringUtf8(), static kv => new StoredApp(string.Empty, kv.ModRevision), StringComparer.Ordinal),
-            marker.Count == 0 ? 0 : marker[0].ModRevision).LastChange;
+        var appsRevision = StoredApps.LastChangeOf(
+            revision, appsReply.Kvs.Count == 0 ? 0 : appsReply.Kvs[0].ModRevision, marker.Count == 0 ? 0 : marker[0].ModRevision);
         var list = reply.Responses[1].ResponseRange.Kvs
             .Select(kv =>
             {

@@ -11,5 +11,8 @@ internal sealed record StoredApps(long Revision, IReadOnlyDictionary<string, Sto
     /// without ftest leaves no trace), or the store's revision when there is neither: what a push
     /// that changes nothing reports, and what a node that has applied every app has reached.
     /// </summary>
-    public long LastChange => Math.Max(LastPush, Apps.Count == 0 ? 0 : Apps.Values.Max(static a => a.ModRevision)) is var last and > 0 ? last : Revision;
+    public long LastChange => LastChangeOf(Revision, Apps.Count == 0 ? 0 : Apps.Values.Max(static a => a.ModRevision), LastPush);
+
+    /// <summary><see cref="LastChange"/> from its parts: the later of the newest app write and the last push, else the store's revision.</summary>
+    public static long LastChangeOf(long revision, long newestApp, long lastPush) => Math.Max(newestApp, lastPush) is var last and > 0 ? last : revision;
 }
