@@ -19,6 +19,9 @@ public sealed record AppConfig
     /// <summary>Default for <see cref="SniTimeout"/>.</summary>
     public static readonly TimeSpan DefaultSniTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>Default for <see cref="ProxyProtocolTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultProxyProtocolTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>Default for <see cref="Strategy"/>.</summary>
     public const string DefaultStrategy = "RoundRobin";
 
@@ -84,6 +87,29 @@ public sealed record AppConfig
     /// never. Keepalive probes do not count as bytes.
     /// </summary>
     public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>
+    /// The PROXY protocol header each connection to a target begins with, carrying the client's
+    /// address and the address it connected to; <see cref="ProxyProtocolVersion.None"/> (the
+    /// default) for none. Health probes of the app's targets send a LOCAL header (v1: UNKNOWN).
+    /// </summary>
+    public ProxyProtocolVersion ProxyProtocol { get; init; }
+
+    /// <summary>
+    /// Whether every connection must begin with a PROXY protocol header (v1 or v2), whose
+    /// addresses then stand for the client's: rules, strategies, the access log and a header sent
+    /// on. A connection without a valid header within <see cref="ProxyProtocolTimeout"/> is reset.
+    /// </summary>
+    public bool AcceptProxyProtocol { get; init; }
+
+    /// <summary>How long a client may take to send its whole PROXY protocol header.</summary>
+    public TimeSpan ProxyProtocolTimeout { get; init; } = DefaultProxyProtocolTimeout;
+
+    /// <summary>
+    /// With <see cref="AcceptProxyProtocol"/>: the address ranges (CIDR) allowed to send headers;
+    /// connections from anywhere else are reset at once. Empty (the default) trusts every source.
+    /// </summary>
+    public EquatableList<string> TrustedProxies { get; init; } = EquatableList<string>.Empty;
 
     /// <summary>Every distinct target of the app, its own and its rules', by <see cref="TargetConfig.Key"/>.</summary>
     internal IEnumerable<TargetConfig> AllTargets() =>

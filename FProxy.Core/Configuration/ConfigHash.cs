@@ -35,14 +35,19 @@ internal static class ConfigHash
                 .Append("|passive ").Append(app.PassiveHealth)
                 .Append("|access ").Append(app.AccessLog)
                 .Append("|max ").Append(app.MaxConnections?.ToString(CultureInfo.InvariantCulture))
-                .Append("|idle ").Append(app.IdleTimeout?.Ticks.ToString(CultureInfo.InvariantCulture));
+                .Append("|idle ").Append(app.IdleTimeout?.Ticks.ToString(CultureInfo.InvariantCulture))
+                .Append("|pp ").Append(app.ProxyProtocol)
+                .Append("|accept-pp ").Append(app.AcceptProxyProtocol)
+                .Append(';').Append(app.ProxyProtocolTimeout.Ticks.ToString(CultureInfo.InvariantCulture))
+                .Append(';').AppendJoin(',', app.TrustedProxies);
             foreach (var rule in app.Rules)
             {
                 text.Append("|rule ").AppendJoin(',', rule.Match.SourceCidrs)
                     .Append(';').AppendJoin(',', rule.Match.Ports)
                     .Append(';').AppendJoin(',', rule.Match.Sni)
                     .Append(';').AppendJoin(',', rule.Targets.Select(Describe))
-                    .Append(';').Append(rule.Strategy);
+                    .Append(';').Append(rule.Strategy)
+                    .Append(';').Append(rule.ProxyProtocol);
             }
 
             text.Append('\n');

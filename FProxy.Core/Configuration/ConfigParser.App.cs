@@ -10,6 +10,7 @@ public static partial class ConfigParser
     [
         "Name", "Ports", "Targets", "Strategy", "Rules", "Bind", "Backlog", "ConnectTimeout", "DrainTimeout",
         "KeepAlive", "SniTimeout", "HealthCheck", "PassiveHealth", "AccessLog", "MaxConnections", "IdleTimeout",
+        "ProxyProtocol", "AcceptProxyProtocol", "ProxyProtocolTimeout", "TrustedProxies",
     ];
 
     private static AppConfig? ReadApp(
@@ -48,7 +49,8 @@ public static partial class ConfigParser
         var targets = ReadTargets(keys, string.Empty, problems);
         var strategy = ReadAppStrategy(keys, schema, problems);
         var rules = ReadRules(keys, ports, schema, problems);
-        ConfigValidator.CheckOneWeightPerTarget(targets, rules, problems);
+        var proxyProtocol = ReadProxyProtocol(keys, string.Empty, problems) ?? ProxyProtocolVersion.None;
+        ConfigValidator.CheckOneSettingPerTarget(targets, rules, proxyProtocol, problems);
         var bind = ReadBind(keys, problems);
         var backlog = ReadInteger(keys, "Backlog", "Backlog", 1, 65535, problems) ?? AppConfig.DefaultBacklog;
         var connectTimeout = ReadTimeout(keys, "ConnectTimeout", AppConfig.DefaultConnectTimeout, problems);
@@ -60,6 +62,9 @@ public static partial class ConfigParser
         var accessLog = ReadAccessLog(keys, problems);
         var maxConnections = ReadMaxConnections(keys, problems);
         var idleTimeout = ReadIdleTimeout(keys, problems);
+        var acceptProxyProtocol = ReadAcceptProxyProtocol(keys, problems);
+        var proxyProtocolTimeout = ReadTimeout(keys, "ProxyProtocolTimeout", AppConfig.DefaultProxyProtocolTimeout, problems);
+        var trustedProxies = ReadTrustedProxies(keys, acceptProxyProtocol, problems);
 
         if (problems.Count > 0)
         {
@@ -90,6 +95,10 @@ public static partial class ConfigParser
             AccessLog = accessLog,
             MaxConnections = maxConnections,
             IdleTimeout = idleTimeout,
+            ProxyProtocol = proxyProtocol,
+            AcceptProxyProtocol = acceptProxyProtocol,
+            ProxyProtocolTimeout = proxyProtocolTimeout,
+            TrustedProxies = new EquatableList<string>(trustedProxies!),
         };
     }
 

@@ -6,7 +6,7 @@ namespace FProxy.Configuration;
 /// <content>Reading an app's routing rules and their match criteria.</content>
 public static partial class ConfigParser
 {
-    private static readonly string[] RuleKeys = ["Match", "Targets", "Strategy"];
+    private static readonly string[] RuleKeys = ["Match", "Targets", "Strategy", "ProxyProtocol"];
 
     private static readonly string[] MatchKeys = ["SourceCidrs", "Ports", "Sni"];
 
@@ -56,9 +56,10 @@ public static partial class ConfigParser
         var match = ReadMatch(keys, place, appPorts, problems);
         var targets = ReadTargets(keys, place, problems);
         var strategy = keys.TryGetValue("Strategy", out var element) ? ReadStrategy(element, place, schema, problems) : null;
+        var proxyProtocol = ReadProxyProtocol(keys, place, problems);
         return match is null || targets is null
             ? null
-            : new RuleConfig { Match = match, Targets = new EquatableList<TargetConfig>(targets), Strategy = strategy };
+            : new RuleConfig { Match = match, Targets = new EquatableList<TargetConfig>(targets), Strategy = strategy, ProxyProtocol = proxyProtocol };
     }
 
     private static MatchConfig? ReadMatch(Dictionary<string, JsonElement> ruleKeys, string place, List<int>? appPorts, List<string> problems)

@@ -126,30 +126,95 @@ public static partial class ConfigValidator
 
     /// <summary>
     /// A target listed in the app's Targets and in rules (or in several rules) must carry the same
-    /// weight everywhere: its state (health, active connections) is kept once per app and target.
+    /// weight and PROXY protocol header everywhere: its state (health, active connections) is kept
+    /// once per app and target, and its health probes send one kind of header.
     /// </summary>
-    internal static void CheckOneWeightPerTarget(IReadOnlyList<TargetConfig>? targets, IReadOnlyList<RuleConfig?>? rules, List<string> problems)
+    internal static void CheckOneSettingPerTarget(
+        IReadOnlyList<TargetConfig>? targets, IReadOnlyList<RuleConfig?>? rules, ProxyProtocolVersion appHeader, List<string> problems)
     {
-        var first = new Dictionary<string, (int Weight, string Place)>(StringComparer.Ordinal);
-        void Check(TargetConfig? target, string place)
+        var first = new Dictionary<string, (int Weight, ProxyProtocolVersion Header, string Place)>(StringComparer.Ordinal);
+        void Check(TargetConfig? target, ProxyProtocolVersion header, string place)
         {
-            if (target?.Host is not null && !first.TryAdd(target.Key, (target.Weight, place))
-                && first[target.Key] is var (weight, where) && weight != target.Weight)
+            if (target?.Host is null || first.TryAdd(target.Key, (target.Weight, header, place)))
+            {
+                return;
+            }
+
+            var (weight, firstHeader, where) = first[target.Key];
+            if (weight != target.Weight)
             {
                 problems.Add($"{place}: \"{target}\" has weight {target.Weight} here but {weight} in {where} (a target has one weight per app)");
+            }
+            else if (firstHeader != header)
+            {
+                problems.Add($"{place}: \"{target}\" gets PROXY protocol {Describe(header)} here but {Describe(firstHeader)} in {where} "
+                    + "(a target has one \"ProxyProtocol\" per app: its health probes send one kind of header)");
             }
         }
 
         for (var i = 0; i < (targets?.Count ?? 0); i++)
         {
-            Check(targets![i], $"Targets[{i}]");
+            Check(targets![i], appHeader, $"Targets[{i}]");
         }
 
         for (var r = 0; r < (rules?.Count ?? 0); r++)
         {
             for (var i = 0; i < (rules![r]?.Targets?.Count ?? 0); i++)
             {
-                Check(rules[r]!.Targets[i], $"Rules[{r}].Targets[{i}]");
+                Check(rules[r]!.Targets[i], rules[r]!.ProxyProtocol ?? appHeader, $"Rules[{r}].Targets[{i}]");
+            }
+        }
+    }
+
+    /// <summary>How messages name a PROXY protocol setting, as the config spells it.</summary>
+    internal static string Describe(ProxyProtocolVersion version) => version switch
+    {
+        ProxyProtocolVersion.V1 => "\"v1\"",
+        ProxyProtocolVersion.V2 => "\"v2\"",
+        _ => "\"off\"",
+    };
+
+    /// <summary>The message for trusted proxies on an app that accepts no header.</summary>
+    internal const string TrustedProxiesWithoutAccept =
+        "\"TrustedProxies\" needs \"AcceptProxyProtocol\": true (it says who may send PROXY protocol headers)";
+
+    private static void CheckProxyProtocol(AppConfig app, List<string> problems)
+    {
+        CheckVersion(app.ProxyProtocol, string.Empty, problems);
+        for (var r = 0; r < (app.Rules?.Count ?? 0); r++)
+        {
+            if (app.Rules![r]?.ProxyProtocol is { } version)
+            {
+                CheckVersion(version, $"Rules[{r}]: ", problems);
+            }
+        }
+
+        CheckDuration(app.ProxyProtocolTimeout, "ProxyProtocolTimeout", TimeSpan.Zero, string.Empty, problems);
+        var trusted = app.TrustedProxies;
+        if (trusted is null)
+        {
+            problems.Add("\"TrustedProxies\" is null (leave it empty to trust every source)");
+            return;
+        }
+
+        if (trusted.Count > 0 && !app.AcceptProxyProtocol)
+        {
+            problems.Add(TrustedProxiesWithoutAccept);
+        }
+
+        for (var i = 0; i < trusted.Count; i++)
+        {
+            if (!CidrParser.TryParse(trusted[i], out _, out var problem))
+            {
+                problems.Add($"TrustedProxies[{i}]: {problem ?? $"\"{trusted[i]}\" is not a valid CIDR range"}");
+            }
+        }
+
+        static void CheckVersion(ProxyProtocolVersion version, string place, List<string> problems)
+        {
+            if (!Enum.IsDefined(version))
+            {
+                problems.Add($"{place}\"ProxyProtocol\": {(int)version} is not a PROXY protocol version (None, V1 or V2)");
             }
         }
     }

@@ -101,7 +101,7 @@ public static partial class ConfigValidator
         CheckTargets(app.Targets, string.Empty, problems);
         CheckStrategy(app.Strategy, string.Empty, schema, problems);
         CheckRules(app, schema, problems);
-        CheckOneWeightPerTarget(app.Targets, app.Rules, problems);
+        CheckOneSettingPerTarget(app.Targets, app.Rules, app.ProxyProtocol, problems);
         CheckRange(app.Backlog, "Backlog", 1, ConfigLimits.MaxBacklog, problems);
         CheckDuration(app.ConnectTimeout, "ConnectTimeout", TimeSpan.Zero, string.Empty, problems);
         CheckDuration(app.DrainTimeout, "DrainTimeout", TimeSpan.Zero, string.Empty, problems);
@@ -109,6 +109,7 @@ public static partial class ConfigValidator
         CheckKeepAlive(app.KeepAlive, problems);
         CheckHealthCheck(app.HealthCheck, schema, problems);
         CheckPassiveHealth(app.PassiveHealth, problems);
+        CheckProxyProtocol(app, problems);
         if (app.MaxConnections is { } max)
         {
             CheckRange(max, "MaxConnections", 1, ConfigLimits.MaxConnections, problems);

@@ -14,4 +14,7 @@ public sealed record RuleConfig
 
     /// <summary>The strategy for this rule's targets; null means the app's <see cref="AppConfig.Strategy"/>.</summary>
     public string? Strategy { get; init; }
+
+    /// <summary>The PROXY protocol header for this rule's targets; null means the app's <see cref="AppConfig.ProxyProtocol"/>.</summary>
+    public ProxyProtocolVersion? ProxyProtocol { get; init; }
 }

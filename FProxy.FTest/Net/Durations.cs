@@ -8,7 +8,7 @@ internal static class Durations
 {
     public const string Expected = Duration.Expected;
 
-    /// <summary>The config file's syntax, from the same source file as FProxy's parser (linked, not copied).</summary>
+    /// <summary>The config file's syntax: FProxy.Core's own parser.</summary>
     public static bool TryParse(string text, out TimeSpan value) => Duration.TryParse(text, out value);
 
     /// <summary>"5s", "250ms", "1m": the option syntax back, for messages.</summary>
