@@ -127,17 +127,18 @@ internal static class ProxyHeaderParser
         // LOCAL, UNSPEC, UNIX and UDP keep the connection's own addresses; TLVs are skipped.
         if (command == ProxyCommand.Local || protocol != 1 || family is 0 or 3)
         {
-            header = new ProxyHeader(2, command, null, null);
+            header = new ProxyHeader(2, command, null);
             return ProxyParseStatus.Done;
         }
 
         var addresses = data.Slice(V2FixedLength, needed);
         var size = family == 1 ? 4 : 16;
-        var source = new IPAddress(addresses[..size]);
-        var destination = new IPAddress(addresses.Slice(size, size));
-        var sourcePort = BinaryPrimitives.ReadUInt16BigEndian(addresses[(2 * size)..]);
-        var destinationPort = BinaryPrimitives.ReadUInt16BigEndian(addresses[((2 * size) + 2)..]);
-        header = new ProxyHeader(2, ProxyCommand.Proxy, new IPEndPoint(source, sourcePort), new IPEndPoint(destination, destinationPort));
+        header = new ProxyHeader(2, ProxyCommand.Proxy, new ProxyAddresses(
+            family == 1,
+            ProxyAddresses.ReadAddress(addresses[..size]),
+            BinaryPrimitives.ReadUInt16BigEndian(addresses[(2 * size)..]),
+            ProxyAddresses.ReadAddress(addresses.Slice(size, size)),
+            BinaryPrimitives.ReadUInt16BigEndian(addresses[((2 * size) + 2)..])));
         return ProxyParseStatus.Done;
     }
 
@@ -190,7 +191,7 @@ internal static class ProxyHeaderParser
         if (line.StartsWith("UNKNOWN"u8) && (line.Length == 7 || line[7] == ' '))
         {
             // Anything printable may follow UNKNOWN up to CR LF; the connection keeps its own addresses.
-            header = new ProxyHeader(1, ProxyCommand.Local, null, null);
+            header = new ProxyHeader(1, ProxyCommand.Local, null);
             return ProxyParseStatus.Done;
         }
 
@@ -225,7 +226,7 @@ internal static class ProxyHeaderParser
             return ProxyParseStatus.Invalid;
         }
 
-        header = new ProxyHeader(1, ProxyCommand.Proxy, new IPEndPoint(source!, sourcePort), new IPEndPoint(destination!, destinationPort));
+        header = new ProxyHeader(1, ProxyCommand.Proxy, new ProxyAddresses(v4, source, (ushort)sourcePort, destination, (ushort)destinationPort));
         return ProxyParseStatus.Done;
     }
 
@@ -256,10 +257,52 @@ internal static class ProxyHeaderParser
         return !rest.IsEmpty && !rest.Contains((byte)' ');
     }
 
-    private static bool TryAddress(ReadOnlySpan<byte> text, bool v4, out IPAddress? address)
+    private static bool TryAddress(ReadOnlySpan<byte> text, bool v4, out UInt128 address) =>
+        v4 ? TryIPv4(text, out address) : TryIPv6(text, out address);
+
+    /// <summary>Four dotted decimal numbers 0..255, without leading zeros (they read as octal elsewhere).</summary>
+    private static bool TryIPv4(ReadOnlySpan<byte> text, out UInt128 address)
     {
-        address = null;
-        if (text.Length > 45)
+        address = 0;
+        uint value = 0;
+        for (var part = 0; part < 4; part++)
+        {
+            var end = part < 3 ? text.IndexOf((byte)'.') : text.Length;
+            if (end is < 1 or > 3 || (end > 1 && text[0] == '0'))
+            {
+                return false;
+            }
+
+            var number = 0;
+            foreach (var c in text[..end])
+            {
+                if (c is < (byte)'0' or > (byte)'9')
+                {
+                    return false;
+                }
+
+                number = (number * 10) + (c - '0');
+            }
+
+            if (number > 255)
+            {
+                return false;
+            }
+
+            value = (value << 8) | (uint)number;
+            text = part < 3 ? text[(end + 1)..] : default;
+        }
+
+        address = value;
+        return true;
+    }
+
+    /// <summary>An IPv6 address in any RFC 4291 text form, without a scope.</summary>
+    private static bool TryIPv6(ReadOnlySpan<byte> text, out UInt128 address)
+    {
+        // Rarer than IPv4 in v1 headers: the runtime's parser, at the cost of one IPAddress.
+        address = 0;
+        if (text.Length is < 2 or > 45 || text.IndexOfAny((byte)'%', (byte)'[') >= 0)
         {
             return false;
         }
@@ -270,19 +313,15 @@ internal static class ProxyHeaderParser
             chars[i] = (char)text[i];
         }
 
-        // IPAddress.TryParse takes forms the specification does not (an IPv6 scope, an IPv4
-        // "1.2.3"): the family must match, and an IPv4 address must be four dotted numbers.
-        if (!IPAddress.TryParse(chars, out address) || chars.Contains('%'))
+        if (!IPAddress.TryParse(chars, out var parsed) || parsed.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
         {
             return false;
         }
 
-        if (v4)
-        {
-            return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && text.Count((byte)'.') == 3;
-        }
-
-        return address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        Span<byte> bytes = stackalloc byte[16];
+        parsed.TryWriteBytes(bytes, out _);
+        address = ProxyAddresses.ReadAddress(bytes);
+        return true;
     }
 
     private static bool TryPort(ReadOnlySpan<byte> text, out int port)

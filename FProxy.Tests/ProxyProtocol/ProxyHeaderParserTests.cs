@@ -243,6 +243,59 @@ internal sealed class ProxyHeaderParserTests
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 
+    [Test]
+    public void V1WithIPv6_WritesTheCanonicalTextAndReadsBack()
+    {
+        // Zero-heavy addresses: every way "::" can fall (start, middle, end, ties, single zero groups).
+        var random = new Random(5952);
+        var buffer = new byte[ProxyHeaderWriter.MaxLength];
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = 0; i < 20_000; i++)
+        {
+            for (var g = 0; g < 8; g++)
+            {
+                var group = random.Next(3) == 0 ? random.Next(1, 65536) : 0;
+                bytes[2 * g] = (byte)(group >> 8);
+                bytes[(2 * g) + 1] = (byte)group;
+            }
+
+            bytes[0] |= 0x20; // Never IPv4-compatible or -mapped: the runtime writes those with a dotted quad.
+            var address = new IPAddress(bytes);
+            var length = ProxyHeaderWriter.Write(buffer, 1, new IPEndPoint(address, 1), new IPEndPoint(IPAddress.IPv6Loopback, 2));
+            var line = Encoding.ASCII.GetString(buffer, 0, length);
+            Assert.That(line, Is.EqualTo($"PROXY TCP6 {address} ::1 1 2\r\n"));
+            Assert.That(ProxyHeaderParser.TryParse(buffer.AsSpan(0, length), out var header, out _, out _), Is.EqualTo(ProxyParseStatus.Done));
+            Assert.That(header.Source!.Address, Is.EqualTo(address));
+        }
+    }
+
+    [Test]
+    public void ParsingAddressHeaders_AllocatesNothing()
+    {
+        // The addresses stay values until something asks for an IPEndPoint.
+        byte[][] headers =
+        [
+            "PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n"u8.ToArray(),
+            V2(0x21, 0x11, Addresses("192.0.2.1", "198.51.100.2", 1, 2)),
+            V2(0x21, 0x21, [.. Addresses("2001:db8::1", "2001:db8::2", 1, 2), 0x04, 0x00, 0x01, 0x00]),
+        ];
+        foreach (var header in headers)
+        {
+            _ = ProxyHeaderParser.TryParse(header, out _, out _, out _);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            foreach (var header in headers)
+            {
+                _ = ProxyHeaderParser.TryParse(header, out _, out _, out _);
+            }
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
     private static IEnumerable<byte[]> ValidHeaders()
     {
         yield return "PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n"u8.ToArray();
