@@ -9,9 +9,9 @@ namespace FProxy.Diagnostics;
 /// reports only what its callback returns.
 /// </summary>
 /// <remarks>
-/// The seven counts are slots of one <see cref="StripedCounter"/>: a connection bumps accepted and
+/// The counts are slots of one <see cref="StripedCounter"/>: a connection bumps accepted and
 /// closed (and maybe one failure) on the CPU it runs on, so they cost one cache line per stripe,
-/// not seven. Adds are one interlocked add each, with no allocation and no lock.
+/// not one each. Adds are one interlocked add each, with no allocation and no lock.
 /// </remarks>
 internal sealed class ConnectionCounters
 {
@@ -27,6 +27,9 @@ internal sealed class ConnectionCounters
         ProxyMetrics.FailureReason.Refused,
         ProxyMetrics.FailureReason.Reset,
         ProxyMetrics.FailureReason.Limit,
+        ProxyMetrics.FailureReason.ProxyMalformed,
+        ProxyMetrics.FailureReason.ProxyTimeout,
+        ProxyMetrics.FailureReason.ProxyUntrusted,
     ];
 
     private readonly StripedCounter _counts;

@@ -25,7 +25,7 @@ internal sealed class ProxyMetrics : IDisposable
         _meter.CreateObservableCounter("fproxy.connections.accepted", Connections.ObserveAccepted, "{connection}", "Client connections accepted.");
         _meter.CreateObservableUpDownCounter("fproxy.connections.active", Connections.ObserveActive, "{connection}", "Client connections open now.");
         _meter.CreateObservableCounter("fproxy.connections.failed", Connections.ObserveFailed, "{connection}",
-            "Client connections that ended in failure, by reason: no_target, timeout, refused, reset, limit.");
+            "Client connections that ended in failure, by reason: no_target, timeout, refused, reset, limit, proxy_malformed, proxy_timeout, proxy_untrusted.");
         _connectDuration = _meter.CreateHistogram<double>("fproxy.upstream.connect.duration", "s",
             "Time to connect to a target, per successful connect.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
@@ -76,5 +76,14 @@ internal sealed class ProxyMetrics : IDisposable
         public const string Refused = "refused";
         public const string Reset = "reset";
         public const string Limit = "limit";
+
+        /// <summary>The client's bytes were not a valid PROXY protocol header, or it closed before finishing one.</summary>
+        public const string ProxyMalformed = "proxy_malformed";
+
+        /// <summary>No complete PROXY protocol header within ProxyProtocolTimeout.</summary>
+        public const string ProxyTimeout = "proxy_timeout";
+
+        /// <summary>A PROXY protocol header was expected from a source outside TrustedProxies.</summary>
+        public const string ProxyUntrusted = "proxy_untrusted";
     }
 }

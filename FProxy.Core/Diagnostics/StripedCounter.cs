@@ -5,20 +5,23 @@ namespace FProxy.Diagnostics;
 /// line of its own, summed when read. Byte counters are added to on every send by every I/O thread;
 /// one shared field would move its cache line between cores on each add, and with it whatever sits
 /// next to it (the active-connection count and weight that LeastConnections reads on every pick).
-/// Up to eight related counts (<c>slots</c>) can share each stripe's line, so a set of counts
-/// costs one line per stripe, not one per count.
+/// Up to eight related counts (<c>slots</c>) share each stripe's line, so a set of counts costs
+/// one line per stripe, not one per count; up to sixteen take two lines per stripe.
 /// </summary>
 internal sealed class StripedCounter
 {
-    /// <summary>A 64-byte cache line holds eight longs: the most slots a stripe's line has room for.</summary>
-    public const int MaxSlots = 8;
+    /// <summary>Two 64-byte cache lines of eight longs each: the most slots a stripe has.</summary>
+    public const int MaxSlots = 16;
+
+    private const int LineSlots = 8;
 
     private const int MaxStripes = 16;
 
-    // Stripe i's slots live at (i + 1) * MaxSlots + slot: the first line is left empty, so no
+    // Stripe i's slots live at (i + 1) * _stride + slot: the first stride is left empty, so no
     // stripe shares a line with the array's header or with the object before it on the heap.
     private readonly long[] _cells;
     private readonly int _mask;
+    private readonly int _stride;
 
     /// <summary>One count.</summary>
     public StripedCounter()
@@ -42,7 +45,8 @@ internal sealed class StripedCounter
         ArgumentOutOfRangeException.ThrowIfGreaterThan(slots, MaxSlots);
         Slots = slots;
         _mask = stripes - 1;
-        _cells = new long[(stripes + 2) * MaxSlots];
+        _stride = slots <= LineSlots ? LineSlots : MaxSlots;
+        _cells = new long[(stripes + 2) * _stride];
     }
 
     /// <summary>How many counts this holds.</summary>
@@ -56,7 +60,7 @@ internal sealed class StripedCounter
 
     /// <summary>Adds to count <paramref name="slot"/>, on the stripe of the CPU the caller runs on.</summary>
     public void Add(int slot, long value) =>
-        Interlocked.Add(ref _cells[((Thread.GetCurrentProcessorId() & _mask) + 1) * MaxSlots + slot], value);
+        Interlocked.Add(ref _cells[((Thread.GetCurrentProcessorId() & _mask) + 1) * _stride + slot], value);
 
     /// <summary>The sum of every stripe: exact once adds have stopped, a recent value while they go on.</summary>
     public long Read() => Read(0);
@@ -67,7 +71,7 @@ internal sealed class StripedCounter
         long sum = 0;
         for (var i = 0; i <= _mask; i++)
         {
-            sum += Volatile.Read(ref _cells[(i + 1) * MaxSlots + slot]);
+            sum += Volatile.Read(ref _cells[(i + 1) * _stride + slot]);
         }
 
         return sum;

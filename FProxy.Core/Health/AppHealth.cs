@@ -80,6 +80,20 @@ internal sealed class AppHealth
             state.Outcomes = health;
         }
 
+        // Validation gave each target one header across the app's targets and rules.
+        foreach (var target in config.Targets)
+        {
+            _health[target.Key].ProbeHeader = config.ProxyProtocol;
+        }
+
+        foreach (var rule in config.Rules)
+        {
+            foreach (var target in rule.Targets)
+            {
+                _health[target.Key].ProbeHeader = rule.ProxyProtocol ?? config.ProxyProtocol;
+            }
+        }
+
         var check = config.HealthCheck;
         if (!Equals(check, _check))
         {

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using FProxy.Balancing;
 using FProxy.Configuration;
+using FProxy.ProxyProtocol;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Health;
@@ -83,12 +84,35 @@ internal sealed class HealthChecker
         }
     }
 
+    /// <summary>
+    /// A probe's connection to a target that expects PROXY protocol headers: a LOCAL one (v1:
+    /// UNKNOWN) goes first, so the target takes the probe for the proxy's own, not an error.
+    /// </summary>
+    private async ValueTask<Socket> ConnectWithHeaderAsync(TargetConfig target, ProxyProtocolVersion version, CancellationToken token)
+    {
+        var socket = await _connect(target, token).ConfigureAwait(false);
+        try
+        {
+            var header = new byte[ProxyHeaderWriter.MaxLength];
+            var length = ProxyHeaderWriter.WriteLocal(header, (int)version);
+            await socket.SendAsync(header.AsMemory(0, length), SocketFlags.None, token).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     private async Task<(bool Passed, string? Reason)> ProbeOnceAsync(CancellationToken stop)
     {
         // The injected clock times the probe, so tests can run checks without real waits.
         using var timeout = new CancellationTokenSource(_config.Timeout, _time);
         using var link = stop.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-        var context = new HealthProbeContext(_app, _health.Target.Config, _config, _connect);
+        var header = _health.ProbeHeader;
+        var context = new HealthProbeContext(_app, _health.Target.Config, _config,
+            header == ProxyProtocolVersion.None ? _connect : (target, token) => ConnectWithHeaderAsync(target, header, token));
         try
         {
             var result = await _probe.CheckAsync(context, timeout.Token).ConfigureAwait(false);

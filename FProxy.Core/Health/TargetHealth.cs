@@ -41,6 +41,9 @@ internal sealed class TargetHealth : IConnectOutcomes
 
     public bool IsEjected => _ejected;
 
+    /// <summary>The PROXY protocol version of the target's connections: its probes begin with a LOCAL header of it.</summary>
+    public Configuration.ProxyProtocolVersion ProbeHeader { get; set; }
+
     public PassiveHealthConfig Passive
     {
         get => Volatile.Read(ref _passive);

@@ -16,19 +16,25 @@ namespace FProxy.Routing;
 /// </summary>
 internal sealed class AppRoute
 {
+    private readonly System.Net.IPNetwork[] _trustedProxies;
+
     public AppRoute(AppConfig config, AppHealth health, StrategyRegistry strategies, TimeProvider time, ILogger logger, ConnectionLimit? limit = null)
     {
         Config = config;
         Health = health;
         Limit = limit ?? new ConnectionLimit();
         NoTargetLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
+        HeaderLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
+        _trustedProxies = [.. config.TrustedProxies.Select(static text => CidrParser.TryParse(text, out var range, out var error)
+            ? range
+            : throw new ArgumentException(error, nameof(config)))];
         DefaultPool = new TargetPool(config.Name, "the app", Members(config.Targets), config.Strategy, strategies, logger);
         var rules = new RouteRule[config.Rules.Count];
         for (var i = 0; i < rules.Length; i++)
         {
             var rule = config.Rules[i];
             var pool = new TargetPool(config.Name, $"rule {i + 1}", Members(rule.Targets), rule.Strategy ?? config.Strategy, strategies, logger);
-            rules[i] = new RouteRule(rule.Match, pool);
+            rules[i] = new RouteRule(rule.Match, pool, rule.ProxyProtocol ?? config.ProxyProtocol);
         }
 
         Rules = rules;
@@ -70,10 +76,40 @@ internal sealed class AppRoute
     /// no rules asks the connection nothing.
     /// </summary>
     public ValueTask<RouteChoice> ChooseAsync(IRouteRequest connection, int port) =>
-        Rules.Length == 0 ? new(new RouteChoice(DefaultPool, null)) : ApplyRulesAsync(connection, port);
+        Rules.Length == 0 ? new(new RouteChoice(DefaultPool, null, Config.ProxyProtocol)) : ApplyRulesAsync(connection, port);
 
     /// <summary>Rate limit for "no target reachable": during an outage every client fails.</summary>
     public LogLimiter NoTargetLog { get; }
+
+    /// <summary>Rate limit for rejected PROXY protocol headers: a scanner sends nothing but bad ones.</summary>
+    public LogLimiter HeaderLog { get; }
+
+    /// <summary>
+    /// Whether <paramref name="peer"/> may send a PROXY protocol header: any source when the app
+    /// names no TrustedProxies, else only those in one of its ranges.
+    /// </summary>
+    public bool IsTrusted(System.Net.IPAddress? peer)
+    {
+        if (_trustedProxies.Length == 0)
+        {
+            return true;
+        }
+
+        if (peer is null)
+        {
+            return false;
+        }
+
+        foreach (var range in _trustedProxies)
+        {
+            if (range.Contains(peer))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private TargetState[] Members(EquatableList<TargetConfig> targets)
     {
@@ -125,9 +161,9 @@ internal sealed class AppRoute
                 }
             }
 
-            return new RouteChoice(rule.Pool, serverName);
+            return new RouteChoice(rule.Pool, serverName, rule.Header);
         }
 
-        return new RouteChoice(DefaultPool, serverName);
+        return new RouteChoice(DefaultPool, serverName, Config.ProxyProtocol);
     }
 }

@@ -15,8 +15,9 @@ internal sealed class RouteRule
     private readonly int[] _ports;
     private readonly string[] _sni;
 
-    public RouteRule(MatchConfig match, TargetPool pool)
+    public RouteRule(MatchConfig match, TargetPool pool, ProxyProtocolVersion header = ProxyProtocolVersion.None)
     {
+        Header = header;
         _sources = [.. match.SourceCidrs.Select(static text => CidrParser.TryParse(text, out var range, out var error)
             ? range
             : throw new ArgumentException(error, nameof(match)))];
@@ -26,6 +27,9 @@ internal sealed class RouteRule
     }
 
     public TargetPool Pool { get; }
+
+    /// <summary>The PROXY protocol header this rule's targets get (the rule's own, else the app's).</summary>
+    public ProxyProtocolVersion Header { get; }
 
     public bool NeedsServerName => _sni.Length > 0;
 

@@ -1,5 +1,6 @@
 using FProxy.Balancing;
 using FProxy.Diagnostics;
+using FProxy.Routing;
 using Microsoft.Extensions.Logging;
 
 namespace FProxy.Transport;
@@ -67,6 +68,14 @@ internal sealed class ConnectionHandler
         try
         {
             connection.Join(group);
+            if (route.Config.AcceptProxyProtocol && await ReceiveHeaderAsync(connection, route, port).ConfigureAwait(false) is { } rejected)
+            {
+                connection.Reset();
+                end = rejected != ProxyMetrics.FailureReason.Reset ? rejected : connection.IsAborted ? "aborted" : "client_reset";
+                failure = rejected;
+                return;
+            }
+
             if (!route.Limit.TryEnter(route.Config.MaxConnections))
             {
                 // Over MaxConnections: refuse at once, never queue, so the limit holds under a burst.
@@ -77,7 +86,7 @@ internal sealed class ConnectionHandler
 
             counted = true;
             // Routing decides (Routing/AppRoute): rules, and the SNI peek when one needs it.
-            var (pool, serverName) = await route.ChooseAsync(connection, port).ConfigureAwait(false);
+            var (pool, serverName, header) = await route.ChooseAsync(connection, port).ConfigureAwait(false);
             if (pool is null)
             {
                 connection.Reset(); // It reset, or the listener is draining.
@@ -115,7 +124,7 @@ internal sealed class ConnectionHandler
                 TransportLog.Connected(_logger, app, port, connection.ClientEndPoint, target.Config);
             }
 
-            result = await connection.PumpAsync(target, route.Config.IdleTimeout).ConfigureAwait(false);
+            result = await connection.PumpAsync(target, route.Config.IdleTimeout, header).ConfigureAwait(false);
             pumped = true;
             end = AccessLog.Describe(result.End);
             failure = result.End is PumpEnd.ClientReset or PumpEnd.TargetReset or PumpEnd.Aborted ? ProxyMetrics.FailureReason.Reset : null;
@@ -183,6 +192,47 @@ internal sealed class ConnectionHandler
                 connection.Release();
             }
         }
+    }
+
+    /// <summary>
+    /// The app accepts PROXY protocol headers: an untrusted source is refused before anything is
+    /// read; anyone else must send a whole valid header within the app's timeout.
+    /// </summary>
+    /// <returns>Null when the header was read (the connection goes on), else the failure reason (the caller resets).</returns>
+    private async ValueTask<string?> ReceiveHeaderAsync(TransportConnection connection, AppRoute route, int port)
+    {
+        string reason;
+        if (!route.IsTrusted(connection.PeerEndPoint?.Address))
+        {
+            reason = ProxyMetrics.FailureReason.ProxyUntrusted;
+        }
+        else
+        {
+            switch (await connection.ReadProxyHeaderAsync(route.Config.ProxyProtocolTimeout).ConfigureAwait(false))
+            {
+                case ProxyHeaderOutcome.Received:
+                    return null;
+                case ProxyHeaderOutcome.Failed:
+                    return ProxyMetrics.FailureReason.Reset; // The client reset, or a drain aborted it: not the header's fault.
+                case ProxyHeaderOutcome.TimedOut:
+                    reason = ProxyMetrics.FailureReason.ProxyTimeout;
+                    break;
+                default:
+                    reason = ProxyMetrics.FailureReason.ProxyMalformed;
+                    break;
+            }
+        }
+
+        // Rate-limited: a scanner hitting the port sends nothing but bad headers.
+        if (route.HeaderLog.ShouldLog(out var suppressed))
+        {
+            var detail = reason == ProxyMetrics.FailureReason.ProxyUntrusted
+                ? "the source is not in TrustedProxies"
+                : connection.HeaderProblem ?? "not a PROXY protocol header";
+            TransportLog.HeaderRejected(_logger, route.Name, port, connection.PeerEndPoint, reason, detail, suppressed);
+        }
+
+        return reason;
     }
 
     private double Milliseconds(long since) => _time.GetElapsedTime(since).TotalMilliseconds;

@@ -112,6 +112,16 @@ internal sealed class DuplexPump
     public ValueTask<(string? Name, bool Failed)> PeekServerNameAsync(Socket client, CancellationToken deadline, CancellationToken abort) =>
         _upstream.PeekServerNameAsync(client, deadline, abort);
 
+    /// <summary>Before <see cref="RunAsync"/>: reads and consumes the client's PROXY protocol header through the upstream pipe.</summary>
+    public ValueTask<ProxyHeaderOutcome> ReadHeaderAsync(Socket client, CancellationToken deadline, CancellationToken abort, Sockets.SocketConnection connection) =>
+        _upstream.ReadHeaderAsync(client, deadline, abort, connection);
+
+    /// <summary>Room for a PROXY protocol header the target gets first.</summary>
+    public Span<byte> HeaderBuffer => _upstream.PrefixBuffer;
+
+    /// <summary>The target gets the first <paramref name="length"/> bytes of <see cref="HeaderBuffer"/> first.</summary>
+    public void SetHeader(int length) => _upstream.SetPrefixLength(length);
+
     /// <summary>Resets both sockets (drain deadline passed, or shutdown). Safe from any thread, any time.</summary>
     public void Abort() => End(PumpEnd.Aborted);
 

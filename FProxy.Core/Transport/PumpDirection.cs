@@ -24,6 +24,8 @@ internal sealed class PumpDirection
     private long _sent;
     private int _sendPending;
     private long _ackedSeen; // The idle sweep's: the peer's acknowledged bytes when it last looked.
+    private byte[]? _prefix; // A PROXY protocol header to send first; kept for the pooled pump's next connections.
+    private int _prefixLength;
 
     public PumpDirection(DuplexPump owner, bool fromClient, PipeOptions options)
     {
@@ -71,6 +73,12 @@ internal sealed class PumpDirection
         _to = to;
     }
 
+    /// <summary>Room for a header to send before anything else (a PROXY protocol header for the target), written in place.</summary>
+    public Span<byte> PrefixBuffer => _prefix ??= new byte[ProxyProtocol.ProxyHeaderWriter.MaxLength];
+
+    /// <summary>Sends the first <paramref name="length"/> bytes of <see cref="PrefixBuffer"/> before anything else.</summary>
+    public void SetPrefixLength(int length) => _prefixLength = length;
+
     /// <summary>
     /// Receives the first bytes into the pipe without consuming them, until the TLS ClientHello
     /// parser decides; the send loop later forwards them unchanged. A silent client runs into
@@ -81,28 +89,20 @@ internal sealed class PumpDirection
     public async ValueTask<(string? Name, bool Failed)> PeekServerNameAsync(Socket from, CancellationToken deadline, CancellationToken abort)
     {
         _from = from;
-        var writer = _pipe.Writer;
         var reader = _pipe.Reader;
         try
         {
+            // Bytes that came with a PROXY protocol header may hold the whole ClientHello.
+            var examineFirst = HasUnsent;
             while (true)
             {
-                var memory = writer.GetMemory();
+                var received = 1;
+                if (!examineFirst)
+                {
+                    received = await PeekReceiveAsync(from, deadline).ConfigureAwait(false);
+                }
 
-                // Socket.ReceiveAsync rather than the pooled operation: only it can be cancelled
-                // at the deadline without closing the socket.
-                var received = await from.ReceiveAsync(memory, SocketFlags.None, deadline).ConfigureAwait(false);
-                if (received == 0)
-                {
-                    _receiveEnded = true;
-                    await writer.CompleteAsync().ConfigureAwait(false);
-                }
-                else
-                {
-                    Volatile.Write(ref _received, _received + received);
-                    writer.Advance(received);
-                    await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                }
+                examineFirst = false;
 
                 reader.TryRead(out var read);
                 var result = ClientHelloParser.TryReadServerName(read.Buffer, out var name);
@@ -125,6 +125,78 @@ internal sealed class PumpDirection
         }
     }
 
+    /// <summary>
+    /// Receives the client's first bytes into the pipe until <paramref name="connection"/> finds a
+    /// whole PROXY protocol header in them or rejects them; the header is consumed, the bytes after
+    /// it stay for the send loop.
+    /// </summary>
+    public async ValueTask<ProxyHeaderOutcome> ReadHeaderAsync(Socket from, CancellationToken deadline, CancellationToken abort, Sockets.SocketConnection connection)
+    {
+        _from = from;
+        var reader = _pipe.Reader;
+        try
+        {
+            while (true)
+            {
+                var received = await PeekReceiveAsync(from, deadline).ConfigureAwait(false);
+                reader.TryRead(out var read);
+                var buffer = read.Buffer;
+                var status = connection.ExamineHeader(buffer, out var consumed);
+                if (status == ProxyProtocol.ProxyParseStatus.Done)
+                {
+                    reader.AdvanceTo(buffer.GetPosition(consumed));
+                    Volatile.Write(ref _received, _received - consumed); // Never to be sent on.
+                    return ProxyHeaderOutcome.Received;
+                }
+
+                reader.AdvanceTo(buffer.Start);
+                if (status == ProxyProtocol.ProxyParseStatus.Invalid)
+                {
+                    return ProxyHeaderOutcome.Malformed;
+                }
+
+                if (received == 0)
+                {
+                    connection.HeaderEnded("the client closed before the end of its header");
+                    return ProxyHeaderOutcome.Malformed;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            connection.HeaderEnded("no complete header within ProxyProtocolTimeout");
+            return abort.IsCancellationRequested ? ProxyHeaderOutcome.Failed : ProxyHeaderOutcome.TimedOut;
+        }
+        catch (SocketException)
+        {
+            return ProxyHeaderOutcome.Failed;
+        }
+    }
+
+    /// <summary>One receive of a peek into the pipe, flushed; 0 at the client's FIN (which completes the writer).</summary>
+    private async ValueTask<int> PeekReceiveAsync(Socket from, CancellationToken deadline)
+    {
+        var writer = _pipe.Writer;
+        var memory = writer.GetMemory();
+
+        // Socket.ReceiveAsync rather than the pooled operation: only it can be cancelled
+        // at the deadline without closing the socket.
+        var received = await from.ReceiveAsync(memory, SocketFlags.None, deadline).ConfigureAwait(false);
+        if (received == 0)
+        {
+            _receiveEnded = true;
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            Volatile.Write(ref _received, _received + received);
+            writer.Advance(received);
+            await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return received;
+    }
+
     /// <summary>Readies the direction for another connection (pooling).</summary>
     public void Reset()
     {
@@ -139,6 +211,7 @@ internal sealed class PumpDirection
         _sent = 0;
         _sendPending = 0;
         _ackedSeen = 0;
+        _prefixLength = 0;
         _from = null!;
         _to = null!;
     }
@@ -207,7 +280,17 @@ internal sealed class PumpDirection
         {
             while (true)
             {
-                var read = await reader.ReadAsync().ConfigureAwait(false);
+                // A header goes out at once: with the bytes already waiting (peeked), else alone,
+                // for targets that speak first.
+                var header = _prefixLength;
+                _prefixLength = 0;
+                ReadResult read = default;
+                var reading = header == 0 || reader.TryRead(out read);
+                if (header == 0)
+                {
+                    read = await reader.ReadAsync().ConfigureAwait(false);
+                }
+
                 var buffer = read.Buffer;
                 if (!buffer.IsEmpty && _owner.IsAborted)
                 {
@@ -215,10 +298,10 @@ internal sealed class PumpDirection
                     // never go out, so the ending must not look complete.
                     _owner.OnUnsent();
                 }
-                else if (!buffer.IsEmpty)
+                else if (!buffer.IsEmpty || header > 0)
                 {
                     var send = SocketOperation.Rent();
-                    var sending = send.SendAsync(_to, buffer);
+                    var sending = send.SendAsync(_to, new ArraySegment<byte>(_prefix ?? [], 0, header), buffer);
                     if (!sending.IsCompleted)
                     {
                         // Only a send that waits for its reader is flagged: the idle sweep counts it
@@ -226,7 +309,10 @@ internal sealed class PumpDirection
                         Volatile.Write(ref _sendPending, 1);
                     }
 
-                    var sent = await sending.ConfigureAwait(false);
+                    var result = await sending.ConfigureAwait(false);
+
+                    // Only the client's bytes count, not the header.
+                    var sent = new SocketResult(Math.Max(0, result.BytesTransferred - header), result.Error);
 
                     // Counted once sent, not once received: what an abort leaves in the pipe never
                     // reached the other side and must not show in the result, metrics or access log.
@@ -240,10 +326,19 @@ internal sealed class PumpDirection
                     _owner.Counter?.AddBytes(_fromClient, sent.BytesTransferred);
                     if (!sent.Succeeded)
                     {
-                        reader.AdvanceTo(buffer.End);
+                        if (reading)
+                        {
+                            reader.AdvanceTo(buffer.End);
+                        }
+
                         _owner.OnSendFailed(_fromClient);
                         break;
                     }
+                }
+
+                if (!reading)
+                {
+                    continue; // The header went alone: now wait for the client.
                 }
 
                 reader.AdvanceTo(buffer.End);

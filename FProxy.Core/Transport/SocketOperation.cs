@@ -62,18 +62,31 @@ internal sealed class SocketOperation : SocketAsyncEventArgs, IValueTaskSource<S
     }
 
     /// <summary>Sends the whole sequence in one gather call.</summary>
-    public ValueTask<SocketResult> SendAsync(Socket socket, in ReadOnlySequence<byte> buffers)
+    public ValueTask<SocketResult> SendAsync(Socket socket, in ReadOnlySequence<byte> buffers) => SendAsync(socket, default, buffers);
+
+    /// <summary>Sends <paramref name="first"/> (when not empty; a PROXY protocol header) then the whole sequence, in one gather call.</summary>
+    public ValueTask<SocketResult> SendAsync(Socket socket, ArraySegment<byte> first, in ReadOnlySequence<byte> buffers)
     {
-        if (buffers.IsSingleSegment)
+        if (first.Count == 0 && buffers.IsSingleSegment)
         {
             ClearBufferList();
             SetBuffer(MemoryMarshal.AsMemory(buffers.First));
+        }
+        else if (buffers.IsEmpty)
+        {
+            ClearBufferList();
+            SetBuffer(first.Array, first.Offset, first.Count);
         }
         else
         {
             SetBuffer(null, 0, 0);
             _bufferList ??= new List<ArraySegment<byte>>(4);
             _bufferList.Clear();
+            if (first.Count > 0)
+            {
+                _bufferList.Add(first);
+            }
+
             foreach (var segment in buffers)
             {
                 if (!MemoryMarshal.TryGetArray(segment, out var array))

@@ -35,6 +35,9 @@ internal static partial class TransportLog
     [LoggerMessage(1214, LogLevel.Warning, "port {Port}: {Active} connections in use, the open files limit ({Limit}) allows no more: pausing accepts until one ends, rather than run out of file descriptors (EMFILE)")]
     public static partial void AcceptPaused(ILogger logger, int port, int active, long limit);
 
+    [LoggerMessage(1220, LogLevel.Warning, "{App}: port {Port}: PROXY protocol header from {Client} rejected ({Reason}): {Detail}; connection reset ({Suppressed} more since the last report)")]
+    public static partial void HeaderRejected(ILogger logger, string app, int port, System.Net.IPEndPoint? client, string reason, string detail, int suppressed);
+
     [LoggerMessage(1213, LogLevel.Error, "{App}: port {Port}: connection handler failed")]
     public static partial void HandlerFailed(ILogger logger, string app, int port, Exception exception);
 }

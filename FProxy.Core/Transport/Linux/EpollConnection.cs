@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks.Sources;
 using FProxy.Balancing;
 using FProxy.Configuration;
+using FProxy.ProxyProtocol;
 using FProxy.Routing;
 
 namespace FProxy.Transport.Linux;
@@ -16,7 +17,7 @@ namespace FProxy.Transport.Linux;
 /// deadline or posted call decided it, because the continuation may release and reuse the object.
 /// </summary>
 internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandler,
-    IValueTaskSource<SocketError>, IValueTaskSource<PumpResult>, IValueTaskSource<(string? Name, bool Failed)>
+    IValueTaskSource<SocketError>, IValueTaskSource<PumpResult>, IValueTaskSource<(string? Name, bool Failed)>, IValueTaskSource<ProxyHeaderOutcome>
 {
     /// <summary>Connect attempts racing at once for one target (RFC 8305 staggering rarely gets past two).</summary>
     internal const int MaxAttempts = 6;
@@ -55,6 +56,7 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
     private int _port;
     private long _connectDeadline;
     private TimeSpan _peekTimeout;
+    private ProxyProtocolVersion _sendHeader;
     private int _nextAddress;
     private int _inFlight;
     private SocketError _lastError;
@@ -63,9 +65,11 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
     private SocketError _connectResult;
     private PumpResult _pumpResult;
     private (string? Name, bool Failed) _peekResult;
+    private ProxyHeaderOutcome _headerResult;
     private ManualResetValueTaskSourceCore<SocketError> _connectSource;
     private ManualResetValueTaskSourceCore<PumpResult> _pumpSource;
     private ManualResetValueTaskSourceCore<(string? Name, bool Failed)> _peekSource;
+    private ManualResetValueTaskSourceCore<ProxyHeaderOutcome> _headerSource;
 
     public EpollConnection(EpollLoop loop)
     {
@@ -80,12 +84,14 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         _connectSource.RunContinuationsAsynchronously = false;
         _pumpSource.RunContinuationsAsynchronously = false;
         _peekSource.RunContinuationsAsynchronously = false;
+        _headerSource.RunContinuationsAsynchronously = false;
     }
 
     private enum Phase
     {
         Idle,
         Accepted,
+        ReadingHeader,
         Peeking,
         Connecting,
         Connected,
@@ -96,12 +102,13 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
     private enum Decided
     {
         None,
+        Header,
         Peek,
         Connect,
         Pump,
     }
 
-    public override IPEndPoint? ClientEndPoint => _clientEndPoint ??= SockAddr.Read(_peer);
+    public override IPEndPoint? PeerEndPoint => _clientEndPoint ??= SockAddr.Read(_peer);
 
     public override bool IsAborted => _aborted;
 
@@ -165,6 +172,25 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         return new ValueTask<(string?, bool)>(this, _peekSource.Version);
     }
 
+    public override ValueTask<ProxyHeaderOutcome> ReadProxyHeaderAsync(TimeSpan timeout)
+    {
+        _peekTimeout = timeout;
+        if (!_loop.IsCurrent)
+        {
+            _loop.Post(static s => ((EpollConnection)s!).RunPosted(static c => c.StartHeader()), this);
+            return new ValueTask<ProxyHeaderOutcome>(this, _headerSource.Version);
+        }
+
+        StartHeader();
+        if (_decided == Decided.Header)
+        {
+            _decided = Decided.None;
+            return new ValueTask<ProxyHeaderOutcome>(_headerResult);
+        }
+
+        return new ValueTask<ProxyHeaderOutcome>(this, _headerSource.Version);
+    }
+
     public override ValueTask<SocketError> ConnectAsync(IPAddress[] addresses, int port, long deadline, KeepAliveConfig keepAlive)
     {
         _addresses = addresses;
@@ -187,9 +213,10 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         return new ValueTask<SocketError>(this, _connectSource.Version);
     }
 
-    public override ValueTask<PumpResult> PumpAsync(TargetState? counter, TimeSpan? idleTimeout)
+    public override ValueTask<PumpResult> PumpAsync(TargetState? counter, TimeSpan? idleTimeout, ProxyProtocolVersion header = ProxyProtocolVersion.None)
     {
         _counter = counter;
+        _sendHeader = header;
         _idleTicks = idleTimeout is { } idle ? _loop.Ticks(idle) : 0;
         if (!_loop.IsCurrent)
         {
@@ -250,6 +277,8 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         _down.Reset();
         _counter = null;
         _clientEndPoint = null;
+        _sendHeader = ProxyProtocolVersion.None;
+        ClearHeader();
         _aborted = false;
         _decided = Decided.None;
         _phase = Phase.Idle;
@@ -282,6 +311,9 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         _aborted = true;
         switch (_phase)
         {
+            case Phase.ReadingHeader:
+                FinishHeader(ProxyHeaderOutcome.Failed);
+                break;
             case Phase.Peeking:
                 FinishPeek(null, failed: true);
                 break;
@@ -307,7 +339,7 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
             }
 
             Apply(_up, _down, events);
-            if (_phase == Phase.Peeking)
+            if (_phase is Phase.Peeking or Phase.ReadingHeader)
             {
                 ContinuePeek();
             }
@@ -380,15 +412,54 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         }
 
         _phase = Phase.Peeking;
+        if (_up.Peeked > 0)
+        {
+            // Bytes that came with a PROXY protocol header: they may hold the whole ClientHello.
+            var parsed = ClientHelloParser.TryReadServerName(_up.Buffered, out var name);
+            if (parsed != SniParseResult.NeedMoreData)
+            {
+                _phase = Phase.Accepted;
+                _peekResult = (parsed == SniParseResult.Found ? name : null, false);
+                _decided = Decided.Peek;
+                return;
+            }
+        }
+
         _loop.Schedule(_deadline, _loop.Now + _loop.Ticks(_peekTimeout));
         ContinuePeek();
     }
 
+    private void StartHeader()
+    {
+        if (_aborted)
+        {
+            _headerResult = ProxyHeaderOutcome.Failed;
+            _decided = Decided.Header;
+            return;
+        }
+
+        _phase = Phase.ReadingHeader;
+        _loop.Schedule(_deadline, _loop.Now + _loop.Ticks(_peekTimeout));
+        ContinuePeek();
+    }
+
+    /// <summary>Reads the client's first bytes for whichever peek is under way: the PROXY protocol header, or the SNI.</summary>
     private void ContinuePeek()
     {
-        while (_phase == Phase.Peeking)
+        while (_phase is Phase.Peeking or Phase.ReadingHeader)
         {
-            switch (_up.PeekMore(out var buffered))
+            var step = _up.PeekMore(out var buffered);
+            if (_phase == Phase.ReadingHeader)
+            {
+                if (!ContinueHeader(step, buffered))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            switch (step)
             {
                 case PeekStep.Wait:
                     return;
@@ -408,6 +479,47 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
                     break;
             }
         }
+    }
+
+    /// <summary>One step of the header read; false when it waits for the next event.</summary>
+    private bool ContinueHeader(PeekStep step, ReadOnlySequence<byte> buffered)
+    {
+        switch (step)
+        {
+            case PeekStep.Wait:
+                return false;
+            case PeekStep.Data:
+                // One block holds the largest header (16 + 4,096 bytes): the bytes are contiguous.
+                switch (ExamineHeader(buffered.FirstSpan, out var consumed))
+                {
+                    case ProxyParseStatus.Done:
+                        _up.Consume(consumed);
+                        FinishHeader(ProxyHeaderOutcome.Received);
+                        break;
+                    case ProxyParseStatus.Invalid:
+                        FinishHeader(ProxyHeaderOutcome.Malformed);
+                        break;
+                }
+
+                break;
+            case PeekStep.Failed:
+                FinishHeader(ProxyHeaderOutcome.Failed);
+                break;
+            default:
+                SetHeaderProblem(step == PeekStep.Eof ? "the client closed before the end of its header" : "header longer than a buffer");
+                FinishHeader(ProxyHeaderOutcome.Malformed);
+                break;
+        }
+
+        return true;
+    }
+
+    private void FinishHeader(ProxyHeaderOutcome outcome)
+    {
+        _loop.Cancel(_deadline);
+        _phase = Phase.Accepted;
+        _headerResult = outcome;
+        _decided = Decided.Header;
     }
 
     private void FinishPeek(string? name, bool failed)
@@ -571,6 +683,14 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
 
         // Fresh sockets take bytes; a refused send clears the flag until the next OUT edge.
         _up.Writable = _down.Writable = true;
+        if (_sendHeader != ProxyProtocolVersion.None)
+        {
+            // Goes out in the first send below: with the client's bytes when they are waiting
+            // (peeked, or readable), else alone at once, for targets that speak first.
+            var buffer = _up.PrefixBuffer;
+            _up.SetPrefixLength(WriteHeader(buffer, _sendHeader));
+        }
+
         Touch();
         if (_idleTicks > 0)
         {
@@ -598,6 +718,10 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
     {
         switch (_phase)
         {
+            case Phase.ReadingHeader:
+                SetHeaderProblem("no complete header within ProxyProtocolTimeout");
+                FinishHeader(ProxyHeaderOutcome.TimedOut);
+                break;
             case Phase.Peeking:
                 FinishPeek(null, failed: false); // A silent client: decide without a name.
                 break;
@@ -737,6 +861,9 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         _decided = Decided.None;
         switch (decided)
         {
+            case Decided.Header:
+                _headerSource.SetResult(_headerResult);
+                break;
             case Decided.Peek:
                 _peekSource.SetResult(_peekResult);
                 break;
@@ -792,6 +919,32 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
 
     void IValueTaskSource<(string? Name, bool Failed)>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _peekSource.OnCompleted(continuation, state, token, flags);
+
+    ProxyHeaderOutcome IValueTaskSource<ProxyHeaderOutcome>.GetResult(short token)
+    {
+        var result = _headerSource.GetResult(token);
+        _headerSource.Reset();
+        return result;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<ProxyHeaderOutcome>.GetStatus(short token) => _headerSource.GetStatus(token);
+
+    void IValueTaskSource<ProxyHeaderOutcome>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _headerSource.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>The socket's peer (from accept4) and local address (getsockname), as a header sends them.</summary>
+    protected override bool TryGetSocketAddresses(out ProxyAddresses addresses)
+    {
+        var local = stackalloc byte[SockAddr.MaxSize];
+        var length = SockAddr.MaxSize;
+        if (_client < 0 || Libc.GetSockName(_client, local, &length) != 0)
+        {
+            addresses = default;
+            return false;
+        }
+
+        return ProxyAddresses.TryFromSockAddrs(_peer, new ReadOnlySpan<byte>(local, SockAddr.MaxSize), out addresses);
+    }
 
     private sealed class AbortRequest(EpollConnection connection, int life)
     {

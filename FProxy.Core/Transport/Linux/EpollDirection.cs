@@ -19,6 +19,9 @@ namespace FProxy.Transport.Linux;
 internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClient)
 {
     private IMemoryOwner<byte>? _block;
+    private byte[]? _prefix; // A PROXY protocol header to send first; kept for the pooled connection's next lives.
+    private int _prefixOffset;
+    private int _prefixCount;
     private int _offset;
     private int _count;
     private int _pipeRead = -1;
@@ -51,8 +54,8 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
     /// <summary>Bytes sent on to To.</summary>
     public long Sent { get; private set; }
 
-    /// <summary>Bytes received and not yet sent on.</summary>
-    public bool HasPending => _count > 0 || _inPipe > 0;
+    /// <summary>Bytes received (or a header) not yet sent on.</summary>
+    public bool HasPending => _count > 0 || _inPipe > 0 || _prefixCount > 0;
 
     /// <summary>Bytes held by the peek buffer, before any was sent.</summary>
     public int Peeked => _count;
@@ -64,6 +67,17 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
         {
             if (HasPending)
             {
+                if (_prefixCount > 0 && _count == 0 && Readable && !Eof)
+                {
+                    // The client's first bytes are waiting: read them, so they leave in the same
+                    // send as the header.
+                    _ = Fill();
+                    if (owner.Ended)
+                    {
+                        return;
+                    }
+                }
+
                 if (!Writable || !Flush())
                 {
                     return;
@@ -104,7 +118,8 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
 
         _block ??= owner.Blocks.Rent();
         var memory = _block.Memory;
-        if (_count == memory.Length)
+        var end = _offset + _count;
+        if (end == memory.Length)
         {
             return PeekStep.Full;
         }
@@ -112,7 +127,7 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
         nint received;
         fixed (byte* start = &MemoryMarshal.GetReference(memory.Span))
         {
-            received = Libc.Receive(From, start + _count, memory.Length - _count, 0);
+            received = Libc.Receive(From, start + end, memory.Length - end, 0);
         }
 
         if (received < 0)
@@ -133,14 +148,38 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
             return PeekStep.Eof;
         }
 
-        if (_count + received < memory.Length && !PeerClosed)
+        if (end + received < memory.Length && !PeerClosed)
         {
             Readable = false;
         }
 
         _count += (int)received;
-        buffered = new ReadOnlySequence<byte>(memory[.._count]);
+        buffered = new ReadOnlySequence<byte>(memory.Slice(_offset, _count));
         return PeekStep.Data;
+    }
+
+    /// <summary>The bytes peeked and kept so far (what came after a PROXY protocol header).</summary>
+    public ReadOnlySequence<byte> Buffered => _count == 0 ? default : new ReadOnlySequence<byte>(_block!.Memory.Slice(_offset, _count));
+
+    /// <summary>Drops the first <paramref name="length"/> peeked bytes (a PROXY protocol header the proxy consumed).</summary>
+    public void Consume(int length)
+    {
+        _offset += length;
+        _count -= length;
+        if (_count == 0)
+        {
+            ReleaseBlock(); // Nothing else came with the header: an idle client holds no buffer.
+        }
+    }
+
+    /// <summary>Room for a header to send before anything else (a PROXY protocol header for the target), written in place.</summary>
+    public Span<byte> PrefixBuffer => _prefix ??= new byte[ProxyProtocol.ProxyHeaderWriter.MaxLength];
+
+    /// <summary>Sends the first <paramref name="length"/> bytes of <see cref="PrefixBuffer"/> before anything else.</summary>
+    public void SetPrefixLength(int length)
+    {
+        _prefixOffset = 0;
+        _prefixCount = length;
     }
 
     /// <summary>
@@ -192,6 +231,7 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
 
         _pipeRead = _pipeWrite = -1;
         _inPipe = 0;
+        _prefixOffset = _prefixCount = 0;
         _bulk = false;
         _ackedSeen = 0;
         From = To = -1;
@@ -202,6 +242,11 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
     /// <summary>Sends what is pending; true when all of it went.</summary>
     private bool Flush()
     {
+        if (_prefixCount > 0)
+        {
+            return FlushPrefix();
+        }
+
         nint sent;
         if (_inPipe > 0)
         {
@@ -261,6 +306,76 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
         return true;
     }
 
+    /// <summary>
+    /// Sends the header, and the client's bytes after it in the same call when there are some:
+    /// one sendmsg, so a header costs no extra syscall. Only the client's bytes count as sent.
+    /// </summary>
+    private bool FlushPrefix()
+    {
+        nint sent;
+        fixed (byte* prefix = _prefix)
+        {
+            if (_count == 0)
+            {
+                sent = Libc.Send(To, prefix + _prefixOffset, _prefixCount, Libc.MsgNoSignal);
+            }
+            else
+            {
+                fixed (byte* start = &MemoryMarshal.GetReference(_block!.Memory.Span))
+                {
+                    var parts = stackalloc Libc.IoVec[2];
+                    parts[0] = new Libc.IoVec { Base = prefix + _prefixOffset, Length = (nuint)_prefixCount };
+                    parts[1] = new Libc.IoVec { Base = start + _offset, Length = (nuint)_count };
+                    var message = new Libc.MsgHdr { Iov = parts, IovLength = 2 };
+                    sent = Libc.SendMsg(To, &message, Libc.MsgNoSignal);
+                }
+            }
+        }
+
+        if (sent < 0)
+        {
+            if (Libc.Errno == Libc.EAgain)
+            {
+                Writable = false;
+            }
+            else
+            {
+                owner.Fail(fromClient ? PumpEnd.TargetReset : PumpEnd.ClientReset);
+            }
+
+            return false;
+        }
+
+        var ofHeader = (int)Math.Min(sent, _prefixCount);
+        _prefixOffset += ofHeader;
+        _prefixCount -= ofHeader;
+        var ofData = (int)sent - ofHeader;
+        if (ofData > 0)
+        {
+            Sent += ofData;
+            owner.OnSent(fromClient, ofData);
+            _offset += ofData;
+            _count -= ofData;
+        }
+        else
+        {
+            owner.Touch();
+        }
+
+        if (_prefixCount > 0 || _count > 0)
+        {
+            Writable = false; // Partial: To's buffer is full; its OUT edge resumes us.
+            return false;
+        }
+
+        if (_block is not null)
+        {
+            ReleaseBlock();
+        }
+
+        return true;
+    }
+
     /// <summary>Reads into a fresh block or the pipe; true when something (data or the FIN) was read.</summary>
     private bool Fill()
     {
@@ -270,7 +385,8 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
         }
 
         _bulk = false; // No pipe free: copy, and ask again at the next full read.
-        var block = owner.Blocks.Rent();
+        var block = _block ?? owner.Blocks.Rent(); // An empty one a peek that found nothing left behind.
+        _block = null;
         var memory = block.Memory;
         nint received;
         fixed (byte* start = &MemoryMarshal.GetReference(memory.Span))

@@ -60,6 +60,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
     public static partial nint Send(int fd, byte* buffer, nint length, int flags);
 
+    [LibraryImport(Library, EntryPoint = "sendmsg", SetLastError = true)]
+    public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
+
     [LibraryImport(Library, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);
 
@@ -155,4 +158,25 @@ internal static unsafe partial class Libc
         113 => SocketError.HostUnreachable,
         _ => SocketError.SocketError,
     };
+
+    /// <summary>struct iovec: one buffer of a gather send.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct msghdr (64-bit Linux): a gather send with no address and no control data.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
 }

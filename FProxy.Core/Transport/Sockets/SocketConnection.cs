@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using FProxy.Balancing;
 using FProxy.Configuration;
+using FProxy.ProxyProtocol;
 
 namespace FProxy.Transport.Sockets;
 
@@ -20,7 +22,7 @@ internal sealed class SocketConnection(SocketTransport transport, DuplexPump pum
     private CancellationTokenRegistration _onGroupAbort;
     private volatile bool _aborted;
 
-    public override IPEndPoint? ClientEndPoint => _clientEndPoint ??= SocketSetup.Normalize(_client?.RemoteEndPoint);
+    public override IPEndPoint? PeerEndPoint => _clientEndPoint ??= SocketSetup.Normalize(_client?.RemoteEndPoint);
 
     public override bool IsAborted => _aborted;
 
@@ -60,6 +62,33 @@ internal sealed class SocketConnection(SocketTransport transport, DuplexPump pum
             Volatile.Write(ref _operation, null);
         }
     }
+
+    public override async ValueTask<ProxyHeaderOutcome> ReadProxyHeaderAsync(TimeSpan timeout)
+    {
+        if (_aborted)
+        {
+            return ProxyHeaderOutcome.Failed;
+        }
+
+        using var deadline = new CancellationTokenSource(timeout, transport.Time);
+        Volatile.Write(ref _operation, deadline);
+        try
+        {
+            var outcome = await pump.ReadHeaderAsync(_client!, deadline.Token, Group?.AbortToken ?? default, this).ConfigureAwait(false);
+            return _aborted ? ProxyHeaderOutcome.Failed : outcome;
+        }
+        finally
+        {
+            Volatile.Write(ref _operation, null);
+        }
+    }
+
+    /// <summary>For the pump's header read: the bytes received so far, parsed.</summary>
+    internal ProxyParseStatus ExamineHeader(in ReadOnlySequence<byte> buffered, out int consumed) =>
+        ExamineHeader(buffered.IsSingleSegment ? buffered.FirstSpan : buffered.ToArray(), out consumed);
+
+    /// <summary>For the pump's header read: why it ended without a header.</summary>
+    internal void HeaderEnded(string problem) => SetHeaderProblem(problem);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<SocketError> ConnectAsync(IPAddress[] addresses, int port, long deadline, KeepAliveConfig keepAlive)
@@ -109,8 +138,13 @@ internal sealed class SocketConnection(SocketTransport transport, DuplexPump pum
         return SocketError.Success;
     }
 
-    public override async ValueTask<PumpResult> PumpAsync(TargetState? counter, TimeSpan? idleTimeout)
+    public override async ValueTask<PumpResult> PumpAsync(TargetState? counter, TimeSpan? idleTimeout, ProxyProtocolVersion header = ProxyProtocolVersion.None)
     {
+        if (header != ProxyProtocolVersion.None)
+        {
+            pump.SetHeader(WriteHeader(pump.HeaderBuffer, header));
+        }
+
         var group = Group;
         group?.Track(pump);
         try
@@ -121,6 +155,18 @@ internal sealed class SocketConnection(SocketTransport transport, DuplexPump pum
         {
             group?.Forget(pump);
         }
+    }
+
+    protected override bool TryGetSocketAddresses(out ProxyAddresses addresses)
+    {
+        addresses = default;
+        if (PeerEndPoint is not { } peer || _client?.LocalEndPoint is not IPEndPoint local)
+        {
+            return false;
+        }
+
+        addresses = ProxyAddresses.From(peer, local);
+        return true;
     }
 
     public override void Reset()
@@ -158,6 +204,7 @@ internal sealed class SocketConnection(SocketTransport transport, DuplexPump pum
         _client = null;
         _target = null;
         _clientEndPoint = null;
+        ClearHeader();
         _aborted = false;
         Group = null;
         pump.Reset();
