@@ -29,7 +29,9 @@ internal sealed class EchoCommand(ToolConsole console)
                 {
                     if (!int.TryParse(token.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
                     {
-                        result.AddError($"invalid port \"{token.Value}\": expected 0-65535");
+                        // "echo 9001 --proxy-protocol v1", by analogy with the clients, lands "v1" here.
+                        var hint = token.Value is "v1" or "v2" ? "; echo's --proxy-protocol takes no version, it reads v1 and v2" : string.Empty;
+                        result.AddError($"invalid port \"{token.Value}\": expected 0-65535{hint}");
                         return [];
                     }
 
@@ -62,15 +64,21 @@ internal sealed class EchoCommand(ToolConsole console)
             HelpName = "NAME",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var proxy = new Option<bool>("--proxy-protocol")
+        {
+            Description = "Require a PROXY protocol header (v1 or v2) on each connection and reply with a line saying what it carried "
+                + "(\"PROXY SRC -> DST\\n\", or \"PROXY LOCAL\\n\"), before any greeting and the echo; a connection without one is reset",
+        };
         var command = new Command("echo", "Run local TCP echo backends until interrupted (Ctrl+C)")
         {
-            ports, bind, tag,
+            ports, bind, tag, proxy,
         };
         command.SetAction((result, ct) => FTestCli.GuardAsync(console, () => new EchoCommand(console).RunAsync(
             new EchoOptions(
                 result.GetRequiredValue(ports),
                 result.GetRequiredValue(bind),
-                result.GetResult(tag) is null ? null : result.GetValue(tag) ?? DefaultTag),
+                result.GetResult(tag) is null ? null : result.GetValue(tag) ?? DefaultTag,
+                result.GetValue(proxy)),
             ct)));
         return command;
     }
@@ -78,17 +86,21 @@ internal sealed class EchoCommand(ToolConsole console)
     public async Task<int> RunAsync(EchoOptions options, CancellationToken ct)
     {
         var backends = new List<EchoBackend>();
+
+        // The backends report each connection's header from their own threads.
+        var output = TextWriter.Synchronized(console.Out);
         try
         {
             foreach (var port in options.Ports)
             {
-                var backend = EchoBackend.Start(options.Bind, port, options.Tag);
+                var backend = EchoBackend.Start(options.Bind, port, options.Tag, options.ProxyProtocol, output);
                 backends.Add(backend);
-                var what = backend.Greeting is null ? "echo" : $"greeting {Bytes.Quote(Bytes.Of(backend.Greeting))}, then echo";
-                console.Out.WriteLine($"listening on {EchoBackend.Format(backend.EndPoint)} ({what})");
+                var proxy = options.ProxyProtocol ? "PROXY header, its line, " : string.Empty;
+                var what = backend.Greeting is null ? $"{proxy}echo" : $"{proxy}greeting {Bytes.Quote(Bytes.Of(backend.Greeting))}, then echo";
+                output.WriteLine($"listening on {EchoBackend.Format(backend.EndPoint)} ({what})");
             }
 
-            console.Out.Flush();
+            output.Flush();
             _listening.TrySetResult([.. backends.Select(static b => b.EndPoint)]);
             try
             {
@@ -99,7 +111,7 @@ internal sealed class EchoCommand(ToolConsole console)
                 // Ctrl+C: the normal way to stop.
             }
 
-            console.Out.WriteLine("stopped");
+            output.WriteLine("stopped");
             return ExitCodes.Success;
         }
         catch (Exception e)

@@ -41,10 +41,12 @@ internal sealed class SimulateCommand(ToolConsole console)
         };
         var timeout = Options.Duration("--timeout", "Budget for each round trip", TimeSpan.FromSeconds(5), "-t");
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (no live progress)" };
+        var proxy = new ProxyProtocolOption();
         var command = new Command("simulate", "Put concurrent load on ADDRESS and report requests, errors by kind, throughput and latency")
         {
             address, concurrency, data, requests, duration, rate, timeout, json,
         };
+        proxy.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetResult(requests) is { Implicit: false } && result.GetResult(duration) is { Implicit: false })
@@ -61,7 +63,8 @@ internal sealed class SimulateCommand(ToolConsole console)
                 result.GetResult(duration) is null ? null : Options.Value(result, duration),
                 result.GetResult(rate) is null ? null : result.GetValue(rate),
                 Options.Value(result, timeout),
-                result.GetValue(json)),
+                result.GetValue(json),
+                proxy.Value(result)),
             ct)));
         return command;
     }
@@ -136,7 +139,7 @@ internal sealed class SimulateCommand(ToolConsole console)
                     await Task.Delay(wait, ct).ConfigureAwait(false);
                 }
 
-                var result = await RoundTrip.RunAsync(endPoint, data, data.Length, options.Timeout, ct).ConfigureAwait(false);
+                var result = await RoundTrip.RunAsync(endPoint, options.Proxy, data, data, options.Timeout, ct).ConfigureAwait(false);
                 if (result.Failure is null && !result.Reply.AsSpan().SequenceEqual(data))
                 {
                     result = result with { Failure = new Failure(FailureKind.WrongReply, $"expected {Bytes.Quote(data)}, got {Bytes.Quote(result.Reply)}") };

@@ -2,7 +2,7 @@ using FProxy.FTest.Net;
 
 namespace FProxy.FTest.Commands;
 
-/// <summary>What <c>ftest simulate</c> was asked to do. With neither Requests nor Duration, each worker sends one request.</summary>
+/// <summary>What <c>ftest simulate</c> was asked to do. With neither Requests nor Duration, each worker sends one request. A non-null Proxy starts every connection with that PROXY protocol header.</summary>
 internal sealed record SimulateOptions(
     Address Address,
     int Concurrency,
@@ -11,4 +11,5 @@ internal sealed record SimulateOptions(
     TimeSpan? Duration,
     double? Rate,
     TimeSpan Timeout,
-    bool Json);
+    bool Json,
+    ProxyClaim? Proxy);

@@ -21,17 +21,20 @@ internal sealed class WatchCommand(ToolConsole console)
         var duration = Options.Duration("--duration", "How long to watch (Ctrl+C ends it early)", TimeSpan.FromSeconds(60));
         var data = Options.Data("ping");
         var timeout = Options.Duration("--timeout", "Budget for each round trip", TimeSpan.FromSeconds(1), "-t");
+        var proxy = new ProxyProtocolOption();
         var command = new Command("watch", "Monitor availability during a rollout: connect, round-trip, close, in a loop; report each failure and the longest outage")
         {
             address, interval, duration, data, timeout,
         };
+        proxy.AddTo(command);
         command.SetAction((result, ct) => FTestCli.GuardAsync(console, () => new WatchCommand(console).RunAsync(
             new WatchOptions(
                 result.GetRequiredValue(address),
                 Options.Value(result, interval),
                 Options.Value(result, duration),
                 result.GetRequiredValue(data),
-                Options.Value(result, timeout)),
+                Options.Value(result, timeout),
+                proxy.Value(result)),
             ct)));
         return command;
     }
@@ -85,7 +88,7 @@ internal sealed class WatchCommand(ToolConsole console)
             while (Stopwatch.GetElapsedTime(start) < options.Duration)
             {
                 var attempt = Stopwatch.GetTimestamp();
-                var result = await RoundTrip.RunAsync(endPoint, data, data.Length, options.Timeout, ct).ConfigureAwait(false);
+                var result = await RoundTrip.RunAsync(endPoint, options.Proxy, data, data, options.Timeout, ct).ConfigureAwait(false);
                 var failure = result.Failure;
                 if (failure is null && !result.Reply.AsSpan().SequenceEqual(data))
                 {

@@ -20,7 +20,7 @@ public sealed class EchoCommandTests
         using var error = new StringWriter();
         var command = new EchoCommand(ToolConsole.Plain(output, error));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var run = command.RunAsync(new EchoOptions([0, 0], IPAddress.Loopback, "a"), stop.Token);
+        var run = command.RunAsync(new EchoOptions([0, 0], IPAddress.Loopback, "a", ProxyProtocol: false), stop.Token);
         var endPoints = await command.Listening.WaitAsync(ct);
 
         foreach (var endPoint in endPoints)
@@ -47,7 +47,7 @@ public sealed class EchoCommandTests
         using var error = new StringWriter();
         var command = new EchoCommand(ToolConsole.Plain(output, error));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var run = command.RunAsync(new EchoOptions(backendPorts, IPAddress.Loopback, EchoCommand.DefaultTag), stop.Token);
+        var run = command.RunAsync(new EchoOptions(backendPorts, IPAddress.Loopback, EchoCommand.DefaultTag, ProxyProtocol: false), stop.Token);
         await command.Listening.WaitAsync(ct);
         await using var daemon = DaemonFixture.Create();
         var ports = TestConfigs.FreePorts(1);
