@@ -24,7 +24,7 @@ public sealed class ProxyProtocolClientTests
 
         Assert.That(run.ExitCode, Is.Zero, run.Error);
         var header = target.Headers.Single();
-        Assert.That(header, Is.EqualTo(new ProxyHeader(version, ProxyCommand.Proxy, Claimed, target.EndPoint)));
+        Assert.That(header, Is.EqualTo(new ProxyHeader(version, ProxyCommand.Proxy, ProxyAddresses.From(Claimed, target.EndPoint))));
         Assert.That(run.Out, Does.Contain($"{target.Target}: sent PROXY v{version} header 192.0.2.1:5000 -> {target.Target}"));
         Assert.That(run.Out, Does.Contain($"{target.Target}: 5 bytes \"hello\""), "the data after the header is echoed as without one");
         Assert.That(run.Out, Does.Not.Contain("target replied"), "this target sends no PROXY line");
@@ -53,7 +53,7 @@ public sealed class ProxyProtocolClientTests
         var run = await FTestRunner.RunAsync(ct, "ping", target.Target, "--proxy-protocol", $"v{version}", "--source", "[2001:db8::1]:5555");
 
         Assert.That(run.ExitCode, Is.Zero, run.Error);
-        Assert.That(target.Headers.Single(), Is.EqualTo(new ProxyHeader(version, ProxyCommand.Proxy, IPEndPoint.Parse("[2001:db8::1]:5555"), target.EndPoint)));
+        Assert.That(target.Headers.Single(), Is.EqualTo(new ProxyHeader(version, ProxyCommand.Proxy, ProxyAddresses.From(IPEndPoint.Parse("[2001:db8::1]:5555"), target.EndPoint))));
         Assert.That(run.Out, Does.Contain($"sent PROXY v{version} header [2001:db8::1]:5555 -> [::1]:{target.EndPoint.Port}"));
     }
 
@@ -78,7 +78,7 @@ public sealed class ProxyProtocolClientTests
         var run = await FTestRunner.RunAsync(ct, "balancer", target.Target, "-d", "a,b,c", "-e", "a,b,c", "--proxy-protocol", "v2", "--source", "192.0.2.1:5000");
 
         Assert.That(run.ExitCode, Is.Zero, run.Error);
-        Assert.That(target.Headers, Has.Count.EqualTo(3).And.All.EqualTo(new ProxyHeader(2, ProxyCommand.Proxy, Claimed, target.EndPoint)));
+        Assert.That(target.Headers, Has.Count.EqualTo(3).And.All.EqualTo(new ProxyHeader(2, ProxyCommand.Proxy, ProxyAddresses.From(Claimed, target.EndPoint))));
         Assert.That(run.Out, Does.Not.Contain("PROXY line"), "no column for lines no target sent");
     }
 
@@ -91,7 +91,7 @@ public sealed class ProxyProtocolClientTests
 
         Assert.That(run.ExitCode, Is.Zero, run.Error);
         Assert.That(target.Refused, Is.Zero);
-        Assert.That(target.Headers, Has.Count.EqualTo(40).And.All.EqualTo(new ProxyHeader(1, ProxyCommand.Proxy, Claimed, target.EndPoint)));
+        Assert.That(target.Headers, Has.Count.EqualTo(40).And.All.EqualTo(new ProxyHeader(1, ProxyCommand.Proxy, ProxyAddresses.From(Claimed, target.EndPoint))));
     }
 
     [Test]
@@ -103,7 +103,7 @@ public sealed class ProxyProtocolClientTests
 
         Assert.That(run.ExitCode, Is.Zero, run.Error);
         Assert.That(target.Accepted, Is.GreaterThan(1));
-        Assert.That(target.Headers, Has.Count.EqualTo(target.Accepted).And.All.EqualTo(new ProxyHeader(2, ProxyCommand.Proxy, Claimed, target.EndPoint)));
+        Assert.That(target.Headers, Has.Count.EqualTo(target.Accepted).And.All.EqualTo(new ProxyHeader(2, ProxyCommand.Proxy, ProxyAddresses.From(Claimed, target.EndPoint))));
     }
 
     [Test]

@@ -14,7 +14,7 @@ internal sealed class ProxyReplyLineTests
     [TestCase("[2001:db8::1]:5555", "[::1]:9000", "PROXY [2001:db8::1]:5555 -> [::1]:9000\n")]
     public void Format_Addresses_BracketsIPv6(string source, string destination, string line)
     {
-        var header = new ProxyHeader(1, ProxyCommand.Proxy, IPEndPoint.Parse(source), IPEndPoint.Parse(destination));
+        var header = new ProxyHeader(1, ProxyCommand.Proxy, ProxyAddresses.From(IPEndPoint.Parse(source), IPEndPoint.Parse(destination)));
 
         Assert.That(ProxyReplyLine.Format(header), Is.EqualTo(line));
     }
@@ -23,7 +23,7 @@ internal sealed class ProxyReplyLineTests
     [TestCase(2, ProxyCommand.Local)]
     [TestCase(2, ProxyCommand.Proxy)]
     public void Format_NoAddresses_IsLocal(int version, ProxyCommand command) =>
-        Assert.That(ProxyReplyLine.Format(new ProxyHeader(version, command, null, null)), Is.EqualTo("PROXY LOCAL\n"));
+        Assert.That(ProxyReplyLine.Format(new ProxyHeader(version, command, null)), Is.EqualTo("PROXY LOCAL\n"));
 
     [TestCase("PROXY LOCAL\nping", "ping", 12)]
     [TestCase("PROXY 1.2.3.4:5 -> 6.7.8.9:10\nping", "ping", 30)]
