@@ -66,7 +66,7 @@ public class ConnectLatencyBenchmarks
             throw new InvalidOperationException($"The daemon runs {_proxy.Transport.GetType().Name}, not the {Transport} transport.");
         }
 
-        var port = await BindProxyAsync(_proxy, _echo.EndPoint.Port).ConfigureAwait(false);
+        var port = await BindProxyAsync(_proxy, port => App("bench", port, _echo.EndPoint.Port)).ConfigureAwait(false);
         _proxyEndPoint = new IPEndPoint(IPAddress.Loopback, port);
 
         // Fail here, not in the middle of a measurement, if either path does not echo.
@@ -101,24 +101,27 @@ public class ConnectLatencyBenchmarks
         return _reply[0];
     }
 
+    /// <summary>An app on 127.0.0.1:<paramref name="port"/> forwarding to 127.0.0.1:<paramref name="targetPort"/> (no DNS).</summary>
+    internal static AppConfig App(string name, int port, int targetPort) => new()
+    {
+        Name = name,
+        Ports = new EquatableList<int>([port]),
+        Targets = new EquatableList<TargetConfig>([new TargetConfig("127.0.0.1", targetPort)]),
+        Bind = IPAddress.Loopback,
+    };
+
     /// <summary>
-    /// Binds the proxy to a free port (found by binding port 0 and closing it). Another process
-    /// may take the port in between, and SO_REUSEPORT would not stop it: the daemon then retries
-    /// in the background and the port is not bound, so try another.
+    /// Binds the proxy to a free port (found by binding port 0 and closing it) with the config
+    /// <paramref name="configFor"/> makes for it. Another process may take the port in between,
+    /// and SO_REUSEPORT would not stop it: the daemon then retries in the background and the port
+    /// is not bound, so try another.
     /// </summary>
-    private static async Task<int> BindProxyAsync(ProxyDaemon proxy, int targetPort)
+    internal static async Task<int> BindProxyAsync(ProxyDaemon proxy, Func<int, AppConfig> configFor)
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var port = FreePort();
-            var app = new AppConfig
-            {
-                Name = "bench",
-                Ports = new EquatableList<int>([port]),
-                Targets = new EquatableList<TargetConfig>([new TargetConfig("127.0.0.1", targetPort)]),
-                Bind = IPAddress.Loopback,
-            };
-            await proxy.ApplyAsync(new ProxyConfig { Apps = new EquatableList<AppConfig>([app]) }).ConfigureAwait(false);
+            await proxy.ApplyAsync(new ProxyConfig { Apps = new EquatableList<AppConfig>([configFor(port)]) }).ConfigureAwait(false);
             if (proxy.BoundPorts.Contains(port))
             {
                 return port;

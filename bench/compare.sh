@@ -58,7 +58,7 @@ if [ -z "$HISTORY" ]; then
 fi
 WRK_CONNS=${WRK_CONNS:-32}
 BASE=${BENCH_PORT_BASE:-23400}
-P_PROXY=$BASE P_ADMIN=$((BASE + 1)) P_IPERF=$((BASE + 10)) P_HTTP=$((BASE + 20)) P_ECHO=$((BASE + 30))
+P_PROXY=$BASE P_ADMIN=$((BASE + 1)) P_IPERF=$((BASE + 10)) P_HTTP=$((BASE + 20)) P_HTTP_PP=$((BASE + 21)) P_ECHO=$((BASE + 30))
 read -r EPHEMERAL_LOW _ </proc/sys/net/ipv4/ip_local_port_range
 [ "$P_ECHO" -lt "$EPHEMERAL_LOW" ] || die "BENCH_PORT_BASE $BASE reaches the ephemeral range ($EPHEMERAL_LOW..)"
 
@@ -66,6 +66,9 @@ OUT=${OUT:-${TMPDIR:-/tmp}/fproxy-bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(realpath "$OUT")
 export BENCH_STATE="$OUT/state" PROXY_CPU LOAD_CPU
+# The HTTP backend's plain port and its twin that reads a PROXY protocol header first: an adapter
+# asked to send headers (fproxy-pp.sh, haproxy-pp.sh) targets the twin instead.
+export BENCH_PP_TWINS="127.0.0.1:$P_HTTP 127.0.0.1:$P_HTTP_PP"
 export BENCH_LIFETIME=$(( RUNS * 1800 + 1800 ))   # bound on everything started, should this script be killed
 mkdir -p "$BENCH_STATE"
 
@@ -89,7 +92,7 @@ for p in $PROXIES; do
 done
 [ ${#TARGETS[@]} -ge 2 ] || die "no proxy to measure"
 [ -n "$REF" ] || REF=${TARGETS[1]}
-for p in $P_PROXY $P_ADMIN $P_IPERF $P_HTTP $P_ECHO; do listening "$p" && die "port $p is in use"; done
+for p in $P_PROXY $P_ADMIN $P_IPERF $P_HTTP $P_HTTP_PP $P_ECHO; do listening "$p" && die "port $p is in use"; done
 
 # ---------------------------------------------------------------- cleanup
 CUR=""   # adapter of the proxy now running
@@ -120,6 +123,7 @@ http {
     scgi_temp_path $BENCH_STATE/backend-http/scgi;
     server {
         listen 127.0.0.1:$P_HTTP backlog=4096;
+        listen 127.0.0.1:$P_HTTP_PP backlog=4096 proxy_protocol;
         location / { default_type text/plain; return 200 "$BODY\n"; }
     }
 }

@@ -39,13 +39,16 @@ for v in "$CONNS" "$WARMUP" "$SIZE"; do [[ $v =~ ^[0-9]+$ ]] || die "--conns, --
 [ "$CONNS" -ge 1 ] && [ "$CONNS" -le 100000 ] || die "--conns takes 1..100000"
 [ "$SIZE" -ge 1 ] && [ "$SIZE" -le 65536 ] || die "--size takes 1..65536"
 BASE=${BENCH_PORT_BASE:-23500}
-P_PROXY=$BASE P_ADMIN=$((BASE + 1)) P_ECHO=$((BASE + 30))
+P_PROXY=$BASE P_ADMIN=$((BASE + 1)) P_ECHO=$((BASE + 30)) P_ECHO_PP=$((BASE + 31))
 read -r EPHEMERAL_LOW _ </proc/sys/net/ipv4/ip_local_port_range
 [ "$P_ECHO" -lt "$EPHEMERAL_LOW" ] || die "BENCH_PORT_BASE $BASE reaches the ephemeral range ($EPHEMERAL_LOW..)"
 OUT=${OUT:-${TMPDIR:-/tmp}/fproxy-syscalls-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(realpath "$OUT")
 export BENCH_STATE="$OUT/state" PROXY_CPU LOAD_CPU BENCH_LIFETIME=3600
+# The echo's twin drops a PROXY protocol header first: adapters asked to send one (fproxy-pp.sh,
+# haproxy-pp.sh) go there.
+export BENCH_PP_TWINS="127.0.0.1:$P_ECHO 127.0.0.1:$P_ECHO_PP"
 mkdir -p "$BENCH_STATE"
 
 need_packages strace:strace python3:python3 taskset:util-linux ss:iproute2 pgrep:procps git:git
@@ -57,20 +60,22 @@ for p in $PROXIES; do
 done
 raise_nofile
 taskset -p -c "$LOAD_CPU" $$ >/dev/null || die "cannot pin to CPU $LOAD_CPU"
-for p in $P_PROXY $P_ADMIN $P_ECHO; do listening "$p" && die "port $p is in use"; done
+for p in $P_PROXY $P_ADMIN $P_ECHO $P_ECHO_PP; do listening "$p" && die "port $p is in use"; done
 
 CUR=""
 cleanup() {
   trap - EXIT INT TERM
   reap strace 5
   [ -n "$CUR" ] && "$CUR" stop
-  reap backend-echo 2
+  reap backend-echo 2; reap backend-echo-pp 2
 }
 trap cleanup EXIT
 trap 'note interrupted; exit 130' INT TERM
 
 pid=$(spawn backend-echo "$LOAD_CPU" "$BENCH_STATE/backend-echo.log" python3 "$TOOL" echo "$P_ECHO" "$BENCH_LIFETIME")
 await_listen "$P_ECHO" "$pid" || die "echo backend did not start"
+pid=$(spawn backend-echo-pp "$LOAD_CPU" "$BENCH_STATE/backend-echo-pp.log" python3 "$TOOL" echo "$P_ECHO_PP" "$BENCH_LIFETIME" proxy)
+await_listen "$P_ECHO_PP" "$pid" || die "echo backend (PROXY header) did not start"
 
 # traced PID STRACE_PID -> true once every thread of PID has STRACE_PID as its tracer
 traced() {

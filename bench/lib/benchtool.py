@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Small measuring tools for bench/compare.sh and bench/syscalls.sh (Python 3 stdlib only).
 
-  echo PORT MAX_SECONDS             echo server on 127.0.0.1:PORT (epoll), exits after MAX_SECONDS
+  echo PORT MAX_SECONDS [proxy]     echo server on 127.0.0.1:PORT (epoll), exits after MAX_SECONDS;
+                                    with "proxy", each connection's PROXY protocol header (v1 or v2)
+                                    is dropped, not echoed
   hold HOST PORT N READY MAX_SECONDS
                                     open N connections one after another, each doing a 1-byte echo
                                     round trip; write "OK FAILED" to the file READY; keep them open
@@ -32,7 +34,23 @@ import time
 
 # ---------------------------------------------------------------- servers and clients
 
-def echo(port, max_seconds):
+V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def header_length(data):
+    """Length of the PROXY protocol header at the start of data; 0 while incomplete; -1 if none."""
+    if data.startswith(V2_SIGNATURE[:len(data)]) or data.startswith(V2_SIGNATURE):
+        if len(data) < 16:
+            return 0
+        total = 16 + int.from_bytes(data[14:16], "big")
+        return total if len(data) >= total else 0
+    if data.startswith(b"PROXY "[:len(data)]) or data.startswith(b"PROXY "):
+        end = data.find(b"\r\n")
+        return end + 2 if end >= 0 else (0 if len(data) < 107 else -1)
+    return -1
+
+
+def echo(port, max_seconds, proxy=False):
     sel = selectors.DefaultSelector()
     lsn = socket.socket()
     lsn.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -50,7 +68,7 @@ def echo(port, max_seconds):
                     except OSError:  # nothing left to accept (EAGAIN), or out of descriptors
                         break
                     conn.setblocking(False)
-                    sel.register(conn, selectors.EVENT_READ, "conn")
+                    sel.register(conn, selectors.EVENT_READ, b"" if proxy else "conn")
                 continue
             conn = key.fileobj
             try:
@@ -63,6 +81,20 @@ def echo(port, max_seconds):
                 sel.unregister(conn)
                 conn.close()
                 continue
+            if isinstance(key.data, bytes):  # the header is still being read
+                data = key.data + data
+                n = header_length(data)
+                if n < 0:
+                    sel.unregister(conn)
+                    conn.close()
+                    continue
+                if n == 0:
+                    sel.modify(conn, selectors.EVENT_READ, data)
+                    continue
+                sel.modify(conn, selectors.EVENT_READ, "conn")
+                data = data[n:]
+                if not data:
+                    continue
             try:
                 # Echoes are small: a full send buffer means a client that stopped reading; drop it.
                 conn.sendall(data)
@@ -325,7 +357,7 @@ def main(argv):
     cmd, a = argv[1], argv[2:]
     try:
         if cmd == "echo":
-            echo(int(a[0]), float(a[1]))
+            echo(int(a[0]), float(a[1]), len(a) > 2 and a[2] == "proxy")
         elif cmd == "hold":
             hold(a[0], int(a[1]), int(a[2]), a[3], float(a[4]))
         elif cmd == "dial":

@@ -12,6 +12,16 @@
 # live in $BENCH_STATE (compare.sh and syscalls.sh point it at their output directory).
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
+# header_twin HOST:PORT -> the backend's twin that reads a PROXY protocol header first, from
+# $BENCH_PP_TWINS ("PLAIN TWIN ..." pairs that compare.sh and syscalls.sh export); nothing when the
+# backend has none (an adapter asked to send headers then sends none to it)
+header_twin() {
+  local pairs=(${BENCH_PP_TWINS:-}) i
+  for ((i = 0; i + 1 < ${#pairs[@]}; i += 2)); do
+    [ "${pairs[i]}" = "$1" ] && { echo "${pairs[i + 1]}"; return 0; }
+  done
+}
+
 # adapter_main NAME ARGS... -> dispatch to the adapter's proxy_start, proxy_prepare, proxy_version
 adapter_main() {
   local name=$1; shift

@@ -9,6 +9,9 @@
 #   FPROXY_PUBLISH_ARGS extra arguments for dotnet publish (split on spaces), e.g.
 #                      "-r linux-x64 -p:PublishReadyToRun=true"
 #   FPROXY_TRANSPORT   passed through to FProxy.Host when set (fproxy-sockets.sh sets "sockets")
+#   FPROXY_PROXY_PROTOCOL v1 or v2: the app sends a PROXY protocol header to backends that have a
+#                      twin port reading one (header_twin in _adapter.sh: compare.sh's HTTP
+#                      backend, syscalls.sh's echo); others (iperf3) get none (fproxy-pp.sh sets v2)
 #   FPROXY_ADMIN_URL   passed through when set ("none" turns the admin endpoint off); when unset
 #                      the admin endpoint is on, as by default, at 127.0.0.1:(LISTEN_PORT + 1)
 # Build output goes under $BENCH_STATE, never into the repository's bin/ and obj/.
@@ -65,8 +68,13 @@ proxy_start() {
   # files the benchmark writes next to it would wake that watcher all along the measurement.
   local name=$1 port=$2 target=$3 cfg="$BENCH_STATE/$1-config/$1.json" pid exe vars
   proxy_prepare || return 1
+  local extra="" twin
+  twin=$(header_twin "$target")
+  if [ -n "${FPROXY_PROXY_PROTOCOL:-}" ] && [ -n "$twin" ]; then
+    target=$twin extra=",\"ProxyProtocol\":\"$FPROXY_PROXY_PROTOCOL\""
+  fi
   mkdir -p "${cfg%/*}"
-  printf '{"Apps":[{"Name":"bench","Ports":[%s],"Targets":["%s"]}]}\n' "$port" "$target" >"$cfg"
+  printf '{"Apps":[{"Name":"bench","Ports":[%s],"Targets":["%s"]%s}]}\n' "$port" "$target" "$extra" >"$cfg"
   if [ -x "$PUBLISHED/FProxy.Host" ]; then exe=("$PUBLISHED/FProxy.Host"); else exe=(dotnet "$PUBLISHED/FProxy.Host.dll"); fi
   vars=(FPROXY_CONFIG_PATH="$cfg" FPROXY_LOG_LEVEL=warning
         FPROXY_ADMIN_URL="${FPROXY_ADMIN_URL:-http://127.0.0.1:$((port + 1))}")
