@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using FProxy.ProxyProtocol;
+using FProxy.Tests.Infrastructure;
+
+namespace FProxy.Tests.ProxyProtocol;
+
+/// <summary>
+/// FProxy's header parser against a real HAProxy (<c>send-proxy</c>, <c>send-proxy-v2</c>) in
+/// front of a plain test listener, without FProxy's daemon: the parser reads HAProxy's header, the
+/// real client as the source and HAProxy's frontend as the destination, for IPv4 and IPv6 clients,
+/// and the client's bytes follow it intact, both ways.
+/// </summary>
+[Category("Interop")]
+internal sealed class HaproxyInteropTests
+{
+    [TestCase(1, AddressFamily.InterNetwork)]
+    [TestCase(1, AddressFamily.InterNetworkV6)]
+    [TestCase(2, AddressFamily.InterNetwork)]
+    [TestCase(2, AddressFamily.InterNetworkV6)]
+    [CancelAfter(30_000)]
+    public async Task SendProxy_ClientThroughHaproxy_HeaderCarriesTheClientAndTheFrontend(int version, AddressFamily family, CancellationToken ct)
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(16);
+        await using var haproxy = await HaproxyServer.StartAsync((IPEndPoint)listener.LocalEndPoint!, version);
+        var request = Encoding.ASCII.GetBytes("the client's own bytes\r\n\0\r\n");
+
+        using var client = await Sockets.ConnectAsync(haproxy.EndPoint(family), ct);
+        await client.SendAsync(request, SocketFlags.None, ct);
+        client.Shutdown(SocketShutdown.Send);
+        var (server, header, received) = await AcceptFromAsync(listener, (IPEndPoint)client.LocalEndPoint!, ct);
+        using (server)
+        {
+            Assert.Multiple(() =>
+            {
+                Assert.That(header.Version, Is.EqualTo(version));
+                Assert.That(header.Command, Is.EqualTo(ProxyCommand.Proxy));
+                Assert.That(header.Source, Is.EqualTo(client.LocalEndPoint), "the real client");
+                Assert.That(header.Destination, Is.EqualTo(haproxy.EndPoint(family)), "the frontend it connected to");
+            });
+
+            received.AddRange(await ReadToEndAsync(server, ct));
+            Assert.That(received, Is.EqualTo(request), "the client's bytes after the header");
+
+            await server.SendAsync("reply\n"u8.ToArray(), SocketFlags.None, ct);
+            server.Shutdown(SocketShutdown.Send);
+            Assert.That(await ReadToEndAsync(client, ct), Is.EqualTo("reply\n"u8.ToArray()));
+        }
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Stop_Running_ExitsAndFreesItsPorts()
+    {
+        await using var target = new EchoServer();
+        await using var haproxy = await HaproxyServer.StartAsync(target.EndPoint, 2);
+
+        var status = await haproxy.StopAsync();
+
+        Assert.That(status, Is.EqualTo(0).Or.EqualTo(143), $"haproxy's exit status; output:{Environment.NewLine}{haproxy.Output}");
+        Assert.That(FProxy.Tests.Host.HostProcess.Accepts(haproxy.EndPoint()), Is.False);
+        Assert.That(FProxy.Tests.Host.HostProcess.Accepts(haproxy.EndPoint(AddressFamily.InterNetworkV6)), Is.False);
+    }
+
+    /// <summary>
+    /// Accepts until a connection's header names <paramref name="client"/> as its source; returns
+    /// it, its header and the bytes read past the header. Others are HAProxy relaying the probes
+    /// that waited for its frontend to accept, and are closed.
+    /// </summary>
+    private static async Task<(Socket Server, ProxyHeader Header, List<byte> AfterHeader)> AcceptFromAsync(Socket listener, IPEndPoint client, CancellationToken ct)
+    {
+        while (true)
+        {
+            var server = await listener.AcceptAsync(ct);
+            var data = new List<byte>();
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var status = ProxyHeaderParser.TryParse(data.ToArray(), out var header, out var consumed, out var reason);
+                Assert.That(status, Is.Not.EqualTo(ProxyParseStatus.Invalid), reason);
+                if (status == ProxyParseStatus.Done)
+                {
+                    if (header.Source?.Equals(client) == true)
+                    {
+                        return (server, header, data[consumed..]);
+                    }
+
+                    break;
+                }
+
+                int n;
+                try
+                {
+                    n = await server.ReceiveAsync(buffer, SocketFlags.None, ct);
+                }
+                catch (SocketException)
+                {
+                    n = 0;
+                }
+
+                if (n == 0)
+                {
+                    break;
+                }
+
+                data.AddRange(buffer.AsSpan(0, n));
+            }
+
+            server.Dispose();
+        }
+    }
+
+    private static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken ct)
+    {
+        var all = new List<byte>();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
+        {
+            all.AddRange(buffer.AsSpan(0, n));
+        }
+
+        return [.. all];
+    }
+}
