@@ -202,7 +202,7 @@ internal sealed class NginxServer : IAsyncDisposable
                 server {
                     listen 127.0.0.1:{{pp}} proxy_protocol;
                     listen [::1]:{{pp}} proxy_protocol;
-                    proxy_protocol_timeout 5s;
+                    proxy_protocol_timeout 3s;
                     return "$proxy_protocol_addr:$proxy_protocol_port $proxy_protocol_server_addr:$proxy_protocol_server_port\n";
                 }
                 server {

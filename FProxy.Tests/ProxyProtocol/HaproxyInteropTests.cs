@@ -22,16 +22,14 @@ internal sealed class HaproxyInteropTests
     [CancelAfter(30_000)]
     public async Task SendProxy_ClientThroughHaproxy_HeaderCarriesTheClientAndTheFrontend(int version, AddressFamily family, CancellationToken ct)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(16);
-        await using var haproxy = await HaproxyServer.StartAsync((IPEndPoint)listener.LocalEndPoint!, version);
+        using var listener = new ProxyHeaderListener();
+        await using var haproxy = await HaproxyServer.StartAsync(listener.EndPoint, version);
         var request = Encoding.ASCII.GetBytes("the client's own bytes\r\n\0\r\n");
 
         using var client = await Sockets.ConnectAsync(haproxy.EndPoint(family), ct);
         await client.SendAsync(request, SocketFlags.None, ct);
         client.Shutdown(SocketShutdown.Send);
-        var (server, header, received) = await AcceptFromAsync(listener, (IPEndPoint)client.LocalEndPoint!, ct);
+        var (server, header, received) = await listener.AcceptFromAsync((IPEndPoint)client.LocalEndPoint!, ct);
         using (server)
         {
             Assert.Multiple(() =>
@@ -63,54 +61,6 @@ internal sealed class HaproxyInteropTests
         Assert.That(status, Is.EqualTo(0).Or.EqualTo(143), $"haproxy's exit status; output:{Environment.NewLine}{haproxy.Output}");
         Assert.That(FProxy.Tests.Host.HostProcess.Accepts(haproxy.EndPoint()), Is.False);
         Assert.That(FProxy.Tests.Host.HostProcess.Accepts(haproxy.EndPoint(AddressFamily.InterNetworkV6)), Is.False);
-    }
-
-    /// <summary>
-    /// Accepts until a connection's header names <paramref name="client"/> as its source; returns
-    /// it, its header and the bytes read past the header. Others are HAProxy relaying the probes
-    /// that waited for its frontend to accept, and are closed.
-    /// </summary>
-    private static async Task<(Socket Server, ProxyHeader Header, List<byte> AfterHeader)> AcceptFromAsync(Socket listener, IPEndPoint client, CancellationToken ct)
-    {
-        while (true)
-        {
-            var server = await listener.AcceptAsync(ct);
-            var data = new List<byte>();
-            var buffer = new byte[4096];
-            while (true)
-            {
-                var status = ProxyHeaderParser.TryParse(data.ToArray(), out var header, out var consumed, out var reason);
-                Assert.That(status, Is.Not.EqualTo(ProxyParseStatus.Invalid), reason);
-                if (status == ProxyParseStatus.Done)
-                {
-                    if (header.Source?.Equals(client) == true)
-                    {
-                        return (server, header, data[consumed..]);
-                    }
-
-                    break;
-                }
-
-                int n;
-                try
-                {
-                    n = await server.ReceiveAsync(buffer, SocketFlags.None, ct);
-                }
-                catch (SocketException)
-                {
-                    n = 0;
-                }
-
-                if (n == 0)
-                {
-                    break;
-                }
-
-                data.AddRange(buffer.AsSpan(0, n));
-            }
-
-            server.Dispose();
-        }
     }
 
     private static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken ct)
