@@ -15,6 +15,12 @@ namespace FProxy.Tests.ProxyProtocol;
 [Category("Interop")]
 internal sealed class NginxInteropTests
 {
+    /// <summary>
+    /// Both address families over both kinds of connection, and IPv6 addresses whose v1 text the
+    /// writer shortens by hand (RFC 5952: the longest run of zero groups, the first of equal runs,
+    /// a lone zero group kept, mapped IPv4 dotted), which nginx must read back as the same
+    /// addresses. Port 0 is left out: nginx prints <c>$proxy_protocol_port</c> only for 1 to 65535.
+    /// </summary>
     [TestCase(1, "192.0.2.10:40001", "198.51.100.20:443", AddressFamily.InterNetwork)]
     [TestCase(1, "192.0.2.10:40001", "198.51.100.20:443", AddressFamily.InterNetworkV6)]
     [TestCase(1, "[2001:db8::10]:40001", "[2001:db8::20]:443", AddressFamily.InterNetwork)]
@@ -25,6 +31,14 @@ internal sealed class NginxInteropTests
     [TestCase(2, "[2001:db8::10]:40001", "[2001:db8::20]:443", AddressFamily.InterNetworkV6)]
     [TestCase(1, "[2001:db8::10]:65535", "[::1]:1", AddressFamily.InterNetworkV6)]
     [TestCase(2, "[2001:db8::10]:65535", "[::1]:1", AddressFamily.InterNetworkV6)]
+    [TestCase(1, "0.0.0.0:1", "255.255.255.255:65535", AddressFamily.InterNetwork)]
+    [TestCase(1, "[2001:db8:0:0:1:0:0:1]:1", "[2001:db8:1:2:3:4:5:6]:2", AddressFamily.InterNetwork)]
+    [TestCase(2, "[2001:db8:0:0:1:0:0:1]:1", "[2001:db8:1:2:3:4:5:6]:2", AddressFamily.InterNetwork)]
+    [TestCase(1, "[::]:1", "[fe80::1:2]:2", AddressFamily.InterNetwork)]
+    [TestCase(1, "[::ffff:192.0.2.1]:1", "[2001:db8::2]:2", AddressFamily.InterNetwork)]
+    [TestCase(2, "[::ffff:192.0.2.1]:1", "[2001:db8::2]:2", AddressFamily.InterNetwork)]
+    [TestCase(1, "[1:0:0:2:0:0:0:3]:1", "[0:0:1::]:2", AddressFamily.InterNetwork)]
+    [TestCase(1, "[2001:db8:0:1:1:1:1:1]:1", "[1:0:0:2:0:0:3:4]:2", AddressFamily.InterNetwork)]
     [CancelAfter(30_000)]
     public async Task ProxyProtocolListener_WrittenHeader_ReadsTheClaimedAddresses(
         int version, string source, string destination, AddressFamily connectOver, CancellationToken ct)
