@@ -57,14 +57,19 @@ internal sealed class HaproxyServer : IAsyncDisposable
     /// <summary>Starts HAProxy in front of <paramref name="server"/> and waits until its frontend accepts.</summary>
     /// <param name="server">Where every connection goes.</param>
     /// <param name="version">The header it sends first: 1 (<c>send-proxy</c>) or 2 (<c>send-proxy-v2</c>).</param>
-    public static async Task<HaproxyServer> StartAsync(IPEndPoint server, int version)
+    /// <param name="tlvs">
+    /// Whether a v2 header carries TLVs after the addresses: a unique id and a CRC32c of the header
+    /// (<c>proxy-v2-options crc32c,unique-id</c>).
+    /// </param>
+    public static async Task<HaproxyServer> StartAsync(IPEndPoint server, int version, bool tlvs = false)
     {
         Assert.That(version, Is.InRange(1, 2), "a PROXY protocol version");
+        Assert.That(!tlvs || version == 2, Is.True, "only v2 carries TLVs");
         var binary = Binary;
         var port = TestPorts.Take(1)[0];
         var directory = Directory.CreateTempSubdirectory("fproxy-haproxy-").FullName;
         var config = Path.Combine(directory, "haproxy.cfg");
-        await File.WriteAllTextAsync(config, Config(port, server, version));
+        await File.WriteAllTextAsync(config, Config(port, server, version, tlvs));
 
         var process = ExternalServerProcess.Start("haproxy", binary, ["-f", config, "-db"], directory);
         var haproxy = new HaproxyServer(directory, process, port);
@@ -98,13 +103,15 @@ internal sealed class HaproxyServer : IAsyncDisposable
         }
     }
 
-    private static string Config(int port, IPEndPoint server, int version)
+    private static string Config(int port, IPEndPoint server, int version, bool tlvs)
     {
         var frontend = port.ToString(CultureInfo.InvariantCulture);
         var target = server.AddressFamily == AddressFamily.InterNetworkV6
             ? $"[{server.Address}]:{server.Port.ToString(CultureInfo.InvariantCulture)}"
             : $"{server.Address}:{server.Port.ToString(CultureInfo.InvariantCulture)}";
         var send = version == 1 ? "send-proxy" : "send-proxy-v2";
+        var uniqueId = tlvs ? "unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid" : string.Empty;
+        var options = tlvs ? " proxy-v2-options crc32c,unique-id" : string.Empty;
 
         // No "log" (nothing to read it), no stats socket, no "user": the tests' user runs it.
         return $"""
@@ -118,9 +125,10 @@ internal sealed class HaproxyServer : IAsyncDisposable
             frontend fe
                 bind 127.0.0.1:{frontend}
                 bind [::1]:{frontend}
+                {uniqueId}
                 default_backend be
             backend be
-                server s1 {target} {send}
+                server s1 {target} {send}{options}
 
             """;
     }

@@ -29,10 +29,10 @@ internal sealed class ProxyHeaderListener : IDisposable
 
     /// <summary>
     /// Accepts until a connection's header names <paramref name="client"/> as its source, and
-    /// returns it with its header and the bytes read past the header; fails on an invalid header.
-    /// Other connections are closed.
+    /// returns it with its header, the header's bytes, and the bytes read past the header; fails
+    /// on an invalid header. Other connections are closed.
     /// </summary>
-    public async Task<(Socket Connection, ProxyHeader Header, List<byte> AfterHeader)> AcceptFromAsync(IPEndPoint client, CancellationToken ct)
+    public async Task<(Socket Connection, ProxyHeader Header, byte[] HeaderBytes, List<byte> AfterHeader)> AcceptFromAsync(IPEndPoint client, CancellationToken ct)
     {
         while (true)
         {
@@ -52,7 +52,7 @@ internal sealed class ProxyHeaderListener : IDisposable
                 {
                     if (client.Equals(header.Source))
                     {
-                        return (connection, header, data[consumed..]);
+                        return (connection, header, [.. data[..consumed]], data[consumed..]);
                     }
 
                     break;

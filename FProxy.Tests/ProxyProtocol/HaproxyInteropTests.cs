@@ -29,7 +29,7 @@ internal sealed class HaproxyInteropTests
         using var client = await Sockets.ConnectAsync(haproxy.EndPoint(family), ct);
         await client.SendAsync(request, SocketFlags.None, ct);
         client.Shutdown(SocketShutdown.Send);
-        var (server, header, received) = await listener.AcceptFromAsync((IPEndPoint)client.LocalEndPoint!, ct);
+        var (server, header, _, received) = await listener.AcceptFromAsync((IPEndPoint)client.LocalEndPoint!, ct);
         using (server)
         {
             Assert.Multiple(() =>
@@ -46,6 +46,33 @@ internal sealed class HaproxyInteropTests
             await server.SendAsync("reply\n"u8.ToArray(), SocketFlags.None, ct);
             server.Shutdown(SocketShutdown.Send);
             Assert.That(await ReadToEndAsync(client, ct), Is.EqualTo("reply\n"u8.ToArray()));
+        }
+    }
+
+    /// <summary>A v2 header with TLVs after the addresses (a unique id, a CRC32c): the parser skips them, and the client's bytes follow.</summary>
+    [TestCase(AddressFamily.InterNetwork)]
+    [TestCase(AddressFamily.InterNetworkV6)]
+    [CancelAfter(30_000)]
+    public async Task SendProxyV2_WithTlvs_ParserSkipsThemAndKeepsTheAddresses(AddressFamily family, CancellationToken ct)
+    {
+        using var listener = new ProxyHeaderListener();
+        await using var haproxy = await HaproxyServer.StartAsync(listener.EndPoint, 2, tlvs: true);
+
+        using var client = await Sockets.ConnectAsync(haproxy.EndPoint(family), ct);
+        await client.SendAsync("after the TLVs\n"u8.ToArray(), SocketFlags.None, ct);
+        client.Shutdown(SocketShutdown.Send);
+        var (server, header, headerBytes, received) = await listener.AcceptFromAsync((IPEndPoint)client.LocalEndPoint!, ct);
+        using (server)
+        {
+            var addressLength = family == AddressFamily.InterNetworkV6 ? 36 : 12;
+            Assert.Multiple(() =>
+            {
+                Assert.That(headerBytes, Has.Length.GreaterThan(ProxyHeaderParser.V2FixedLength + addressLength), "HAProxy sent TLVs");
+                Assert.That(header.Source, Is.EqualTo(client.LocalEndPoint));
+                Assert.That(header.Destination, Is.EqualTo(haproxy.EndPoint(family)));
+            });
+            received.AddRange(await ReadToEndAsync(server, ct));
+            Assert.That(received, Is.EqualTo("after the TLVs\n"u8.ToArray()));
         }
     }
 
