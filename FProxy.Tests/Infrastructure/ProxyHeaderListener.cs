@@ -8,7 +8,8 @@ namespace FProxy.Tests.Infrastructure;
 /// A loopback listener whose connections begin with a PROXY protocol header, read with FProxy's
 /// own parser: the last hop of a test whose peers (HAProxy, FProxy) send one. It picks out the
 /// connection of one client by the source its header names, since a peer in front may relay other
-/// connections too (the probes that waited for it to accept).
+/// connections too (the probes that waited for it to accept). Connections it has not accepted
+/// wait in its backlog until it is disposed: dispose it before a proxy in front of it drains.
 /// </summary>
 internal sealed class ProxyHeaderListener : IDisposable
 {
