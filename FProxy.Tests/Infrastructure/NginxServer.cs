@@ -96,8 +96,8 @@ internal sealed class NginxServer : IAsyncDisposable
         var config = Path.Combine(directory, "nginx.conf");
         await File.WriteAllTextAsync(config, Config(directory, ports[0], ports[1]));
 
-        // -p: relative paths (and any compiled-in temp path) under the directory; -e: the error
-        // log before the config is read, which a build may otherwise put under /var/log.
+        // -p: the prefix of relative paths, the directory rather than /usr/share/nginx; -e: the
+        // error log before the config is read, which a build may otherwise put under /var/log.
         var process = ExternalServerProcess.Start("nginx", binary, ["-p", directory + "/", "-c", config, "-e", "stderr"], directory);
         var server = new NginxServer(directory, process, ports[0], ports[1]);
         try
@@ -187,8 +187,8 @@ internal sealed class NginxServer : IAsyncDisposable
         var module = StreamModule is { } path ? $"load_module {path};\n" : string.Empty;
 
         // One process, in the foreground, as the tests' user: no master to fork workers, no
-        // "user" directive. Nothing is written outside the directory (the http temp paths too,
-        // should a build create them without an http block).
+        // "user" directive. The pid file is in the directory; there is no http block, so none of
+        // the http temp paths (compiled in under /var/lib/nginx) is made or needed.
         return module + $$"""
             daemon off;
             master_process off;
