@@ -168,7 +168,7 @@ internal sealed class DaemonInteropTests
 
         // Disposed before the daemon: connections it never accepted (relayed probes) are reset
         // then, rather than held open through the daemon's drain.
-        using var listener = new ProxyHeaderListener();
+        using var listener = new ProxiedConnectionListener();
         var app = App("chain", [port], listener.Target) with { AcceptProxyProtocol = true, TrustedProxies = TrustLoopback, ProxyProtocol = outVersion };
         await daemon.ApplyAsync(Config(app), ct);
         await using var haproxy = await HaproxyServer.StartAsync(new IPEndPoint(IPAddress.Loopback, port), inVersion, tlvs);

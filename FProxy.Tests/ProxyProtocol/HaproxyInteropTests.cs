@@ -22,7 +22,7 @@ internal sealed class HaproxyInteropTests
     [CancelAfter(30_000)]
     public async Task SendProxy_ClientThroughHaproxy_HeaderCarriesTheClientAndTheFrontend(int version, AddressFamily family, CancellationToken ct)
     {
-        using var listener = new ProxyHeaderListener();
+        using var listener = new ProxiedConnectionListener();
         await using var haproxy = await HaproxyServer.StartAsync(listener.EndPoint, version);
         var request = Encoding.ASCII.GetBytes("the client's own bytes\r\n\0\r\n");
 
@@ -55,7 +55,7 @@ internal sealed class HaproxyInteropTests
     [CancelAfter(30_000)]
     public async Task SendProxyV2_WithTlvs_ParserSkipsThemAndKeepsTheAddresses(AddressFamily family, CancellationToken ct)
     {
-        using var listener = new ProxyHeaderListener();
+        using var listener = new ProxiedConnectionListener();
         await using var haproxy = await HaproxyServer.StartAsync(listener.EndPoint, 2, tlvs: true);
 
         using var client = await Sockets.ConnectAsync(haproxy.EndPoint(family), ct);

@@ -11,11 +11,11 @@ namespace FProxy.Tests.Infrastructure;
 /// connections too (the probes that waited for it to accept). Connections it has not accepted
 /// wait in its backlog until it is disposed: dispose it before a proxy in front of it drains.
 /// </summary>
-internal sealed class ProxyHeaderListener : IDisposable
+internal sealed class ProxiedConnectionListener : IDisposable
 {
     private readonly Socket _socket;
 
-    public ProxyHeaderListener()
+    public ProxiedConnectionListener()
     {
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
