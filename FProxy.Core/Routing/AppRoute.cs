@@ -84,6 +84,9 @@ internal sealed class AppRoute
     /// <summary>Rate limit for rejected PROXY protocol headers: a scanner sends nothing but bad ones.</summary>
     public LogLimiter HeaderLog { get; }
 
+    /// <summary>Whether the app names TrustedProxies: only then is the peer's address needed before the header.</summary>
+    public bool ChecksProxies => _trustedProxies.Length > 0;
+
     /// <summary>
     /// Whether <paramref name="peer"/> may send a PROXY protocol header: any source when the app
     /// names no TrustedProxies, else only those in one of its ranges.

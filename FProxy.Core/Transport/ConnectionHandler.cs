@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FProxy.Balancing;
 using FProxy.Diagnostics;
 using FProxy.Routing;
@@ -199,10 +200,11 @@ internal sealed class ConnectionHandler
     /// read; anyone else must send a whole valid header within the app's timeout.
     /// </summary>
     /// <returns>Null when the header was read (the connection goes on), else the failure reason (the caller resets).</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<string?> ReceiveHeaderAsync(TransportConnection connection, AppRoute route, int port)
     {
         string reason;
-        if (!route.IsTrusted(connection.PeerEndPoint?.Address))
+        if (route.ChecksProxies && !route.IsTrusted(connection.PeerEndPoint?.Address))
         {
             reason = ProxyMetrics.FailureReason.ProxyUntrusted;
         }

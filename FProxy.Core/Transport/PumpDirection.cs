@@ -130,6 +130,7 @@ internal sealed class PumpDirection
     /// whole PROXY protocol header in them or rejects them; the header is consumed, the bytes after
     /// it stay for the send loop.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ProxyHeaderOutcome> ReadHeaderAsync(Socket from, CancellationToken deadline, CancellationToken abort, Sockets.SocketConnection connection)
     {
         _from = from;
@@ -174,6 +175,7 @@ internal sealed class PumpDirection
     }
 
     /// <summary>One receive of a peek into the pipe, flushed; 0 at the client's FIN (which completes the writer).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> PeekReceiveAsync(Socket from, CancellationToken deadline)
     {
         var writer = _pipe.Writer;

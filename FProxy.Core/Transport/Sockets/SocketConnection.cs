@@ -63,6 +63,7 @@ internal sealed class SocketConnection(SocketTransport transport, DuplexPump pum
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<ProxyHeaderOutcome> ReadProxyHeaderAsync(TimeSpan timeout)
     {
         if (_aborted)
