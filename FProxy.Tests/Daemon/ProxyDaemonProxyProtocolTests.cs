@@ -274,7 +274,9 @@ public sealed class ProxyDaemonProxyProtocolTests
         using var socket = await Sockets.ConnectAsync(port, ct);
         Assert.That(await Sockets.ReadAsync(socket, 16, ct), Is.EqualTo("220 smtp ready\r\n"u8.ToArray()));
         await Wait.UntilAsync(() => !target.Headers.IsEmpty, ct);
-        Assert.That(target.Headers.Single().Source, Is.EqualTo(socket.LocalEndPoint));
+        var header = target.Headers.Single();
+        Assert.That(header.Source, Is.EqualTo(socket.LocalEndPoint));
+        Assert.That(header.Destination, Is.EqualTo(new IPEndPoint(IPAddress.Loopback, port)), "the listener's own address (bound to 127.0.0.1)");
     }
 
     [TestCase(ProxyProtocolVersion.V1)]

@@ -28,6 +28,7 @@ internal sealed unsafe class EpollAcceptor : IAcceptor, IEpollHandler, IValueTas
     private readonly int _fd;
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly LoopTimer _delay;
+    private readonly byte[]? _local; // The listener's own address when it is not a wildcard: every accepted socket's local address.
     private ManualResetValueTaskSourceCore<AcceptResult> _source;
     private ManualResetValueTaskSourceCore<bool> _delaySource;
     private long _delayTicks;
@@ -45,10 +46,31 @@ internal sealed unsafe class EpollAcceptor : IAcceptor, IEpollHandler, IValueTas
         var added = false;
         handle.DangerousAddRef(ref added);
         _fd = (int)handle.DangerousGetHandle();
+        _local = SpecificAddress(_fd);
         _source.RunContinuationsAsynchronously = false;
         _delaySource.RunContinuationsAsynchronously = false;
         _delay = new LoopTimer(static s => ((EpollAcceptor)s)._delaySource.SetResult(true), this);
         loop.Post(static s => ((EpollAcceptor)s!).Open(), this);
+    }
+
+    /// <summary>
+    /// The listening socket's address when it is bound to one address (not 0.0.0.0 or ::): a
+    /// PROXY protocol header sent for its connections then needs no getsockname per connection.
+    /// </summary>
+    private static byte[]? SpecificAddress(int fd)
+    {
+        var local = new byte[SockAddr.MaxSize];
+        var length = SockAddr.MaxSize;
+        fixed (byte* buffer = local)
+        {
+            if (Libc.GetSockName(fd, buffer, &length) != 0)
+            {
+                return null;
+            }
+        }
+
+        var address = SockAddr.Family(local) == Libc.AfInet ? local.AsSpan(4, 4) : local.AsSpan(8, 16);
+        return address.IndexOfAnyExcept((byte)0) < 0 ? null : local;
     }
 
     public ValueTask<AcceptResult> AcceptAsync()
@@ -160,7 +182,7 @@ internal sealed unsafe class EpollAcceptor : IAcceptor, IEpollHandler, IValueTas
             if (fd >= 0)
             {
                 var connection = _loop.FreeConnections.TryPop(out var pooled) ? pooled : new EpollConnection(_loop);
-                if (!connection.Begin(fd, new ReadOnlySpan<byte>(address, SockAddr.MaxSize)))
+                if (!connection.Begin(fd, new ReadOnlySpan<byte>(address, SockAddr.MaxSize), _local))
                 {
                     _loop.FreeConnections.Push(connection);
                     return new AcceptResult(null, SocketError.NoBufferSpaceAvailable);

@@ -40,6 +40,7 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
     private readonly LoopTimer _second; // The next Happy Eyeballs attempt; keepalive while pumping.
     private readonly int[] _attempts = [-1, -1, -1, -1, -1, -1];
     private readonly byte[] _peer = new byte[SockAddr.MaxSize];
+    private byte[]? _local; // The listener's address, shared, when it is a specific one; else null (getsockname).
     private IPEndPoint? _clientEndPoint;
     private int _client = -1;
     private int _target = -1;
@@ -127,10 +128,14 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
     /// <summary>The pump has ended (its sockets are closed or reset).</summary>
     internal bool Ended => _phase == Phase.Finished;
 
-    /// <summary>Starts a life for the accepted <paramref name="fd"/>; false when it cannot be watched (the fd is closed).</summary>
-    public bool Begin(int fd, ReadOnlySpan<byte> peer)
+    /// <summary>
+    /// Starts a life for the accepted <paramref name="fd"/>; false when it cannot be watched (the
+    /// fd is closed). <paramref name="local"/> is the listener's address when it is a specific one.
+    /// </summary>
+    public bool Begin(int fd, ReadOnlySpan<byte> peer, byte[]? local = null)
     {
         peer.CopyTo(_peer);
+        _local = local;
         _clientEndPoint = null;
         _client = fd;
         _up.From = fd;
@@ -935,6 +940,11 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
     /// <summary>The socket's peer (from accept4) and local address (getsockname), as a header sends them.</summary>
     protected override bool TryGetSocketAddresses(out ProxyAddresses addresses)
     {
+        if (_local is not null)
+        {
+            return ProxyAddresses.TryFromSockAddrs(_peer, _local, out addresses);
+        }
+
         var local = stackalloc byte[SockAddr.MaxSize];
         var length = SockAddr.MaxSize;
         if (_client < 0 || Libc.GetSockName(_client, local, &length) != 0)
