@@ -87,18 +87,21 @@ public class ConnectLatencyBenchmarks
     [Benchmark]
     public Task<int> ThroughProxy() => RoundTripAsync(_proxyEndPoint);
 
-    private async Task<int> RoundTripAsync(IPEndPoint endPoint)
+    private Task<int> RoundTripAsync(IPEndPoint endPoint) => RoundTripAsync(_sources, endPoint, _message, _reply);
+
+    /// <summary>One client from <paramref name="sources"/>: connect, send <paramref name="message"/>, read a 1-byte echo into <paramref name="reply"/>, close.</summary>
+    internal static async Task<int> RoundTripAsync(SourceAddresses sources, IPEndPoint endPoint, byte[] message, byte[] reply)
     {
-        using var socket = _sources.NewSocket();
+        using var socket = sources.NewSocket();
         await socket.ConnectAsync(endPoint).ConfigureAwait(false);
-        await socket.SendAsync(_message, SocketFlags.None).ConfigureAwait(false);
-        var n = await socket.ReceiveAsync(_reply, SocketFlags.None).ConfigureAwait(false);
+        await socket.SendAsync(message, SocketFlags.None).ConfigureAwait(false);
+        var n = await socket.ReceiveAsync(reply, SocketFlags.None).ConfigureAwait(false);
         if (n != 1)
         {
             throw new InvalidOperationException($"Expected a 1-byte echo from {endPoint}, got {n} bytes.");
         }
 
-        return _reply[0];
+        return reply[0];
     }
 
     /// <summary>An app on 127.0.0.1:<paramref name="port"/> forwarding to 127.0.0.1:<paramref name="targetPort"/> (no DNS).</summary>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using FProxy.Benchmarks.Ci;
 using FProxy.Benchmarks.Infrastructure;
@@ -84,17 +83,6 @@ public class ProxyProtocolConnectBenchmarks
         return (front, node, new IPEndPoint(IPAddress.Loopback, frontPort));
     }
 
-    private async Task<int> RoundTripAsync(IPEndPoint endPoint, byte[] message)
-    {
-        using var socket = _sources.NewSocket();
-        await socket.ConnectAsync(endPoint).ConfigureAwait(false);
-        await socket.SendAsync(message, SocketFlags.None).ConfigureAwait(false);
-        var n = await socket.ReceiveAsync(_reply, SocketFlags.None).ConfigureAwait(false);
-        if (n != 1)
-        {
-            throw new InvalidOperationException($"Expected a 1-byte echo from {endPoint}, got {n} bytes.");
-        }
-
-        return _reply[0];
-    }
+    private Task<int> RoundTripAsync(IPEndPoint endPoint, byte[] message) =>
+        ConnectLatencyBenchmarks.RoundTripAsync(_sources, endPoint, message, _reply);
 }

@@ -16,7 +16,7 @@ namespace FProxy.Routing;
 /// </summary>
 internal sealed class AppRoute
 {
-    private readonly System.Net.IPNetwork[] _trustedProxies;
+    private readonly AddressRanges _trustedProxies;
 
     public AppRoute(AppConfig config, AppHealth health, StrategyRegistry strategies, TimeProvider time, ILogger logger, ConnectionLimit? limit = null)
     {
@@ -25,9 +25,7 @@ internal sealed class AppRoute
         Limit = limit ?? new ConnectionLimit();
         NoTargetLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
         HeaderLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
-        _trustedProxies = [.. config.TrustedProxies.Select(static text => CidrParser.TryParse(text, out var range, out var error)
-            ? range
-            : throw new ArgumentException(error, nameof(config)))];
+        _trustedProxies = new AddressRanges(config.TrustedProxies, nameof(config));
         DefaultPool = new TargetPool(config.Name, "the app", Members(config.Targets), config.Strategy, strategies, logger);
         var rules = new RouteRule[config.Rules.Count];
         for (var i = 0; i < rules.Length; i++)
@@ -85,34 +83,13 @@ internal sealed class AppRoute
     public LogLimiter HeaderLog { get; }
 
     /// <summary>Whether the app names TrustedProxies: only then is the peer's address needed before the header.</summary>
-    public bool ChecksProxies => _trustedProxies.Length > 0;
+    public bool ChecksProxies => !_trustedProxies.IsEmpty;
 
     /// <summary>
     /// Whether <paramref name="peer"/> may send a PROXY protocol header: any source when the app
     /// names no TrustedProxies, else only those in one of its ranges.
     /// </summary>
-    public bool IsTrusted(System.Net.IPAddress? peer)
-    {
-        if (_trustedProxies.Length == 0)
-        {
-            return true;
-        }
-
-        if (peer is null)
-        {
-            return false;
-        }
-
-        foreach (var range in _trustedProxies)
-        {
-            if (range.Contains(peer))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public bool IsTrusted(System.Net.IPAddress? peer) => _trustedProxies.IsEmpty || _trustedProxies.Contains(peer);
 
     private TargetState[] Members(EquatableList<TargetConfig> targets)
     {

@@ -11,16 +11,14 @@ namespace FProxy.Routing;
 /// </summary>
 internal sealed class RouteRule
 {
-    private readonly IPNetwork[] _sources;
+    private readonly AddressRanges _sources;
     private readonly int[] _ports;
     private readonly string[] _sni;
 
     public RouteRule(MatchConfig match, TargetPool pool, ProxyProtocolVersion header = ProxyProtocolVersion.None)
     {
         Header = header;
-        _sources = [.. match.SourceCidrs.Select(static text => CidrParser.TryParse(text, out var range, out var error)
-            ? range
-            : throw new ArgumentException(error, nameof(match)))];
+        _sources = new AddressRanges(match.SourceCidrs, nameof(match));
         _ports = [.. match.Ports];
         _sni = [.. match.Sni];
         Pool = pool;
@@ -41,25 +39,7 @@ internal sealed class RouteRule
             return false;
         }
 
-        if (_sources.Length == 0)
-        {
-            return true;
-        }
-
-        if (client is null)
-        {
-            return false;
-        }
-
-        foreach (var range in _sources)
-        {
-            if (range.Contains(client))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return _sources.IsEmpty || _sources.Contains(client);
     }
 
     /// <summary>Whether <paramref name="serverName"/> (null: none was read) satisfies the rule's SNI patterns.</summary>

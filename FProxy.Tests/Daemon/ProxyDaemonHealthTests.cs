@@ -163,6 +163,8 @@ public sealed class ProxyDaemonHealthTests
         using var open = await Sockets.ConnectAsync(port, ct);
         Assert.That(await Sockets.ReadAsync(open, 2, ct), Is.EqualTo("A\n"u8.ToArray()));
 
+        // The connections that ejected the dead target may still be closing on the proxy's side.
+        await Wait.UntilAsync(() => before.Health[good.Target].ActiveConnections == 1, ct);
         await daemon.ApplyAsync(Config(app with { Targets = new EquatableList<TargetConfig>([Target(dead), Target(good.Target), Target(other.Target)]) }), ct);
         var after = daemon.GetRoute("a")!;
         Assert.That(after, Is.Not.SameAs(before), "a new route");

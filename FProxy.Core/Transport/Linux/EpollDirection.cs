@@ -262,17 +262,7 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
 
         if (sent < 0)
         {
-            if (Libc.Errno == Libc.EAgain)
-            {
-                Writable = false;
-            }
-            else
-            {
-                // Sending to the target failed: it is the target that reset, and the other way round.
-                owner.Fail(fromClient ? PumpEnd.TargetReset : PumpEnd.ClientReset);
-            }
-
-            return false;
+            return SendFailed();
         }
 
         Sent += sent;
@@ -334,16 +324,7 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
 
         if (sent < 0)
         {
-            if (Libc.Errno == Libc.EAgain)
-            {
-                Writable = false;
-            }
-            else
-            {
-                owner.Fail(fromClient ? PumpEnd.TargetReset : PumpEnd.ClientReset);
-            }
-
-            return false;
+            return SendFailed();
         }
 
         var ofHeader = (int)Math.Min(sent, _prefixCount);
@@ -445,6 +426,22 @@ internal sealed unsafe class EpollDirection(EpollConnection owner, bool fromClie
         }
 
         return true;
+    }
+
+    /// <summary>A send returned -1: To is full (wait for its OUT edge), or it failed (reset both). Always false.</summary>
+    private bool SendFailed()
+    {
+        if (Libc.Errno == Libc.EAgain)
+        {
+            Writable = false;
+        }
+        else
+        {
+            // Sending to the target failed: it is the target that reset, and the other way round.
+            owner.Fail(fromClient ? PumpEnd.TargetReset : PumpEnd.ClientReset);
+        }
+
+        return false;
     }
 
     private bool SetEof()

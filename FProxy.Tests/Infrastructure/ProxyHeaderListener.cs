@@ -3,13 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using FProxy.ProxyProtocol;
 
-namespace FProxy.Tests.FTest;
+namespace FProxy.Tests.Infrastructure;
 
 /// <summary>
-/// A loopback target for ftest's clients that expects a PROXY protocol header on every connection:
-/// it keeps each header (read by FProxy.Core's parser, not by ftest's code under test), optionally
-/// answers with a fixed line, then echoes what followed the header. A connection that does not
-/// start with a header is counted and closed.
+/// A loopback target that expects a PROXY protocol header on every connection, like nginx with
+/// <c>proxy_protocol</c> (for ftest's clients and for FProxy's own header): it keeps each header
+/// (read by FProxy.Core's parser, not by the code under test), optionally greets first (a server
+/// that speaks first) or answers with a fixed line after the header, then echoes what followed
+/// the header. A connection that does not start with a header is counted and closed.
 /// </summary>
 internal sealed class ProxyHeaderListener : IAsyncDisposable
 {
@@ -17,13 +18,15 @@ internal sealed class ProxyHeaderListener : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<ProxyHeader> _headers = new();
     private readonly byte[]? _line;
+    private readonly byte[]? _greeting;
     private readonly Task _acceptLoop;
     private int _accepted;
     private int _refused;
 
-    public ProxyHeaderListener(IPAddress address, string? line = null)
+    public ProxyHeaderListener(IPAddress address, string? line = null, string? greeting = null)
     {
         _line = line is null ? null : System.Text.Encoding.ASCII.GetBytes(line);
+        _greeting = greeting is null ? null : System.Text.Encoding.ASCII.GetBytes(greeting);
         _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(address, 0));
         _listener.Listen(512);
@@ -33,7 +36,7 @@ internal sealed class ProxyHeaderListener : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    /// <summary>How ftest names this target.</summary>
+    /// <summary>How ftest and the config name this target.</summary>
     public string Target => EndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{EndPoint.Address}]:{EndPoint.Port}" : $"{EndPoint.Address}:{EndPoint.Port}";
 
     public IReadOnlyList<ProxyHeader> Headers => [.. _headers];
@@ -78,6 +81,11 @@ internal sealed class ProxyHeaderListener : IAsyncDisposable
         var read = 0;
         try
         {
+            if (_greeting is not null)
+            {
+                await client.SendAsync(_greeting, SocketFlags.None, _stop.Token);
+            }
+
             ProxyParseStatus status;
             ProxyHeader header = default;
             var consumed = 0;
