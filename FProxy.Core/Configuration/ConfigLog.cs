@@ -5,18 +5,18 @@ namespace FProxy.Configuration;
 /// <summary>Log messages of the configuration part. EventIds 1000-1099.</summary>
 internal static partial class ConfigLog
 {
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Loaded config {Path}: {AppCount} apps")]
-    public static partial void Loaded(ILogger logger, string path, int appCount);
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Loaded config {Path}: {Apps}")]
+    public static partial void Loaded(ILogger logger, string path, string apps);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Config {Path} changed: {AppCount} apps")]
-    public static partial void Reloaded(ILogger logger, string path, int appCount);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Config {Path} changed: {Apps}")]
+    public static partial void Reloaded(ILogger logger, string path, string apps);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Config {Source}{Part} is invalid ({ErrorCount} error(s)); keeping the last good config:{Problems}")]
-    public static partial void Rejected(ILogger logger, string source, string part, int errorCount, string problems);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Config {Source}{Part} is invalid ({Errors}); keeping the last good config:{Problems}")]
+    public static partial void Rejected(ILogger logger, string source, string part, string errors, string problems);
 
     /// <summary>Logs <paramref name="error"/> as event 1002: its source, its part when it has one, and every problem on a line of its own.</summary>
     public static void Rejected(ILogger logger, ConfigException error) =>
-        Rejected(logger, error.Source ?? "config", PartSuffix(error), error.Errors.Count,
+        Rejected(logger, error.Source ?? "config", PartSuffix(error), Diagnostics.Counted.Of(error.Errors.Count, "error"),
             string.Concat(error.Errors.Select(static e => Environment.NewLine + "  " + e)));
 
     /// <summary>" (part)" for a rejected part of a source with several, else empty.</summary>

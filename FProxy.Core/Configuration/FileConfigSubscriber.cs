@@ -92,7 +92,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         Volatile.Write(ref _watch, watch);
         var identity = FileIdentity.Of(fullPath);
         var last = ConfigFile.Load(FilePath, _schema);
-        ConfigLog.Loaded(_logger, FilePath, last.Apps.Count);
+        ConfigLog.Loaded(_logger, FilePath, Diagnostics.Counted.Of(last.Apps.Count, "app"));
         ConfigLog.WatchStarted(_logger, FilePath, Duration.Format(PollInterval));
         try
         {
@@ -141,7 +141,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
                 }
 
                 last = next;
-                ConfigLog.Reloaded(_logger, FilePath, next.Apps.Count);
+                ConfigLog.Reloaded(_logger, FilePath, Diagnostics.Counted.Of(next.Apps.Count, "app"));
                 yield return next;
             }
         }

@@ -76,7 +76,7 @@ public sealed partial class ProxyDaemon
                     break;
                 case PortChangeKind.Rerouted:
                     _listeners.Reroute(change.Port, route!);
-                    rerouted++;
+                    rerouted += change.OnlyPortsChanged ? 0 : 1;
                     break;
                 case PortChangeKind.Rebound:
                     _listeners.Rebind(change.Port, route!);

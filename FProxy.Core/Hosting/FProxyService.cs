@@ -54,7 +54,7 @@ internal sealed class FProxyService(
     {
         if (options.Value.RaiseOpenFilesLimit && OpenFilesLimit.Raise() is { } limit)
         {
-            HostingLog.OpenFiles(logger, limit.After, limit.Before);
+            HostingLog.OpenFiles(logger, limit.After, limit.Hard, limit.After / 2);
             if (limit.After < 4096)
             {
                 HostingLog.OpenFilesLow(logger, limit.After, limit.Hard, limit.After / 2);

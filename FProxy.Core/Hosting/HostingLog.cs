@@ -8,9 +8,13 @@ internal static partial class HostingLog
     [LoggerMessage(1400, LogLevel.Critical, "{Message}")]
     public static partial void SourceFailed(ILogger logger, string message);
 
-    /// <summary>Each proxied connection holds two descriptors: the limit sets the ceiling.</summary>
-    [LoggerMessage(1401, LogLevel.Information, "open files limit {Limit} (soft limit was {Before}); each connection uses two")]
-    public static partial void OpenFiles(ILogger logger, ulong limit, ulong before);
+    /// <summary>
+    /// Each proxied connection holds two descriptors: the limit sets the ceiling. What the process
+    /// was started with is not said: the runtime raises the soft limit itself before any of our
+    /// code runs, so the value read here would be the runtime's, not the one the process got.
+    /// </summary>
+    [LoggerMessage(1401, LogLevel.Information, "open files limit {Limit} (hard limit {Hard}): room for about {Connections} proxied connections at once, two descriptors each")]
+    public static partial void OpenFiles(ILogger logger, ulong limit, ulong hard, ulong connections);
 
     [LoggerMessage(1402, LogLevel.Information, "shutting down: not ready; listeners stay open for {Delay} (FPROXY_SHUTDOWN_DELAY), then drain")]
     public static partial void ShutdownDelay(ILogger logger, string delay);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using FProxy.FTest.Cli;
 using FProxy.FTest.Fleet;
 using FProxy.FTest.Net;
+using FProxy.Diagnostics;
 
 namespace FProxy.FTest.Commands;
 

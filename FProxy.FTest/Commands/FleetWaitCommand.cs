@@ -5,6 +5,7 @@ using FProxy.Etcd;
 using FProxy.FTest.Cli;
 using FProxy.FTest.Fleet;
 using FProxy.FTest.Net;
+using FProxy.Diagnostics;
 
 namespace FProxy.FTest.Commands;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FProxy.Etcd;
+using FProxy.Diagnostics;
 
 namespace FProxy.FTest.Fleet;
 

@@ -23,6 +23,22 @@ public sealed class ConfigDiffTests
     }
 
     [Test]
+    public void Compute_AppGainedAPortOnly_ItsOtherPortsAreReroutedButNotReportedSo()
+    {
+        // The route is swapped (a new object), but nothing a connection on port 1 sees changed.
+        var changes = ConfigDiff.Compute(Config(App("a", [1], "h:1")), Config(App("a", [1, 2], "h:1")));
+        Assert.That(changes.Select(static c => (c.Port, c.Kind, c.OnlyPortsChanged)),
+            Is.EqualTo(new[] { (1, PortChangeKind.Rerouted, true), (2, PortChangeKind.Added, false) }));
+    }
+
+    [Test]
+    public void Compute_PortsAndTargetsChanged_ReportedAsRerouted()
+    {
+        var changes = ConfigDiff.Compute(Config(App("a", [1], "h:1")), Config(App("a", [1, 2], "h:2")));
+        Assert.That(changes[0].OnlyPortsChanged, Is.False);
+    }
+
+    [Test]
     public void Compute_PortDropped_Removed()
     {
         var changes = ConfigDiff.Compute(Config(App("a", [1, 2], "h:1")), Config(App("a", [1], "h:1")));

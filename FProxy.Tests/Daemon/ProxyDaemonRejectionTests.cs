@@ -105,7 +105,7 @@ public sealed class ProxyDaemonRejectionTests
         await Wait.UntilAsync(() => events.Any(static e => e.Kind == DaemonEventKind.RolloutFailed), ct);
         Assert.That(events.Single(static e => e.Kind == DaemonEventKind.RolloutFailed).Message,
             Does.Contain("(/fproxy/apps/web)").And.Contain("port 70000 is outside 1..65535"));
-        Assert.That(logs.Messages(RejectedLogEvent).Single(), Does.StartWith("Config etcd (/fproxy/apps/web) is invalid (1 error(s))"));
+        Assert.That(logs.Messages(RejectedLogEvent).Single(), Does.StartWith("Config etcd (/fproxy/apps/web) is invalid (1 error);"));
         Assert.That(metrics.Sum("fproxy.rollouts", ("result", "rejected")), Is.GreaterThanOrEqualTo(1));
     }
 

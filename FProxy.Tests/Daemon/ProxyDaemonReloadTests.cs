@@ -25,7 +25,8 @@ public sealed class ProxyDaemonReloadTests
     public async Task ApplyAsync_PortAdded_BindsItAndKeepsTheOthers(CancellationToken ct)
     {
         await using var echo = new EchoServer();
-        await using var daemon = DaemonFixture.Create();
+        var logs = new TestLoggerFactory();
+        await using var daemon = DaemonFixture.Create(loggerFactory: logs);
         var ports = FreePorts(2);
         await daemon.ApplyAsync(Config(App("a", [ports[0]], echo.Target)), ct);
         var first = daemon.GetListener(ports[0]);
@@ -34,6 +35,8 @@ public sealed class ProxyDaemonReloadTests
 
         Assert.That(daemon.GetListener(ports[0]), Is.SameAs(first), "the port that stays is not rebound");
         Assert.That(await Probe.EchoAsync(ports[1], ct: ct), Is.EqualTo("ping"));
+        Assert.That(logs.Messages(1305).Last(), Does.EndWith("1 port(s) added, 0 removed, 0 rerouted, 0 rebound"),
+            "the port that stays is not reported as rerouted: nothing its connections see changed");
     }
 
     [Test]

@@ -146,7 +146,8 @@ public sealed class AddFProxyTests
 
         await host.StartAsync(ct);
 
-        Assert.That(logs.Messages(1401).Single(), Does.StartWith("open files limit "));
+        // What the process was started with is unknowable here (the runtime raised it first): not claimed.
+        Assert.That(logs.Messages(1401).Single(), Does.Match(@"^open files limit \d+ \(hard limit \d+\): room for about \d+ proxied connections at once").And.Not.Contain("was"));
         await host.StopAsync(ct);
     }
 

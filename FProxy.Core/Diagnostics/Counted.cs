@@ -1,8 +1,8 @@
 using System.Globalization;
 
-namespace FProxy.FTest.Fleet;
+namespace FProxy.Diagnostics;
 
-/// <summary>"1 app", "3 apps": counts in fleet messages, which are read by people as often as by scripts.</summary>
+/// <summary>"1 app", "3 apps": counts in messages (logs, ftest), which are read by people as often as by scripts.</summary>
 internal static class Counted
 {
     public static string Of(long count, string noun) =>
