@@ -16,6 +16,7 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
     public const string LogLevelVariable = "FPROXY_LOG_LEVEL";
     public const string DnsServersVariable = "FPROXY_DNS_SERVERS";
     public const string AdminUrlVariable = "FPROXY_ADMIN_URL";
+    public const string AdminTokenVariable = "FPROXY_ADMIN_TOKEN";
     public const string ShutdownDelayVariable = "FPROXY_SHUTDOWN_DELAY";
     public const string AccessLogVariable = "FPROXY_ACCESS_LOG";
     public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
@@ -25,6 +26,9 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
 
     /// <summary>Where the admin endpoint listens; null when FPROXY_ADMIN_URL is "none".</summary>
     public AdminAddress? Admin { get; init; } = AdminAddress.Default;
+
+    /// <summary>The bearer token the admin routes (all but /healthz and /readyz) require; null for none, allowed on loopback only.</summary>
+    public AdminToken? AdminToken { get; init; }
 
     /// <summary>How long listeners stay open after SIGTERM turned readiness false, before the drain.</summary>
     public TimeSpan ShutdownDelay { get; init; }
@@ -58,9 +62,11 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
 
         var level = ParseLogLevel(getVariable(LogLevelVariable));
         var dns = getVariable(DnsServersVariable);
+        var admin = ParseAdmin(getVariable(AdminUrlVariable));
         return new HostSettings(Path.GetFullPath(path ?? "config.json"), level, string.IsNullOrWhiteSpace(dns) ? null : dns)
         {
-            Admin = ParseAdmin(getVariable(AdminUrlVariable)),
+            Admin = admin,
+            AdminToken = ParseAdminToken(getVariable(AdminTokenVariable), admin),
             ShutdownDelay = ParseShutdownDelay(getVariable(ShutdownDelayVariable)),
             AccessLogAll = ParseSwitch(AccessLogVariable, getVariable(AccessLogVariable)),
             OtlpEndpoint = ParseOtlpEndpoint(getVariable(OtlpEndpointVariable)),
@@ -69,6 +75,27 @@ internal sealed record HostSettings(string ConfigPath, LogLevel LogLevel, string
             Splice = getVariable(SpliceVariable) is not { } splice || ParseSwitch(SpliceVariable, splice),
             Etcd = EtcdSettings.FromEnvironment(getVariable),
         };
+    }
+
+    /// <summary>
+    /// FPROXY_ADMIN_TOKEN: optional on loopback; required when the admin endpoint listens on any
+    /// other address, where anyone who reaches it could read the config and the event stream.
+    /// </summary>
+    private static AdminToken? ParseAdminToken(string? value, AdminAddress? admin)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            if (admin is { IsLoopback: false })
+            {
+                throw new ArgumentException(
+                    $"{AdminTokenVariable} is required when {AdminUrlVariable} ({admin.Url}) is not a loopback address: "
+                    + "requests to the admin routes then need \"Authorization: Bearer <token>\" (/healthz and /readyz stay open for load balancers)");
+            }
+
+            return null;
+        }
+
+        return AdminToken.Parse(value, AdminTokenVariable);
     }
 
     private static LogLevel ParseLogLevel(string? value) => value?.Trim().ToUpperInvariant() switch

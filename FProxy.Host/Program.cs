@@ -50,6 +50,8 @@ internal static partial class Program
           FPROXY_DNS_SERVERS     comma-separated nameservers (IP or IP:port) instead of the system's
           FPROXY_ADMIN_URL       admin endpoint, http://IP:PORT or http://localhost:PORT
                                  (default http://127.0.0.1:9901), or none
+          FPROXY_ADMIN_TOKEN     bearer token the admin routes need (all but /healthz and
+                                 /readyz); required when FPROXY_ADMIN_URL is not loopback
           FPROXY_SHUTDOWN_DELAY  after SIGTERM, keep listeners open this long while /readyz
                                  answers 503, e.g. 5s (default 0)
           FPROXY_ACCESS_LOG      1 or true: log every finished connection of every app (default 0)
@@ -258,8 +260,8 @@ internal static partial class Program
         web.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = BindShared);
         web.Services.AddRoutingCore();
         web.Services.AddSingleton(static sp => new AdminConnectionLimit(sp.GetRequiredService<ILoggerFactory>().CreateLogger(AdminLogCategory)));
-        web.Services.AddSingleton(static sp => new AdminRequestGate(
-            sp.GetRequiredService<AdminConnectionLimit>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(AdminLogCategory)));
+        web.Services.AddSingleton(sp => new AdminRequestGate(
+            sp.GetRequiredService<AdminConnectionLimit>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(AdminLogCategory), settings.AdminToken));
         web.Services.AddSingleton(static sp => new EventStream(
             sp.GetRequiredService<FProxy.Daemon.ProxyDaemon>(), sp.GetRequiredService<FProxyService>().Stopped, sp.GetRequiredService<ILoggerFactory>().CreateLogger(AdminLogCategory)));
         AddProxy(web, settings);
@@ -327,7 +329,7 @@ internal static partial class Program
     [LoggerMessage(1403, LogLevel.Information, "admin endpoint listening on {Url}: /healthz /readyz /apps /events /metrics")]
     private static partial void LogAdminListening(ILogger logger, string url);
 
-    /// <summary>Allowed when asked for, but the routes have no authentication: say so.</summary>
-    [LoggerMessage(1404, LogLevel.Warning, "admin endpoint {Url} is not loopback: anyone who can reach it can read status, events and metrics (it has no authentication)")]
+    /// <summary>Only with FPROXY_ADMIN_TOKEN set (the start fails without): say what stays open.</summary>
+    [LoggerMessage(1404, LogLevel.Information, "admin endpoint {Url} is not loopback: its routes need the bearer token of FPROXY_ADMIN_TOKEN, except /healthz and /readyz")]
     private static partial void LogAdminExposed(ILogger logger, string url);
 }

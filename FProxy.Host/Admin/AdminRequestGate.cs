@@ -10,14 +10,17 @@ namespace FProxy.Host.Admin;
 /// (/healthz, /readyz) through always, and answers anything else with 503 once
 /// <see cref="AdminLimits.MaxRequestsInFlight"/> are in progress, so that connections busy with
 /// slow work (a scrape read slowly, event streams) can never fill the cap and starve the probes.
+/// With a <see cref="AdminToken"/>, every route but the probes needs <c>Authorization: Bearer</c>
+/// and the token: load balancers keep their unauthenticated probes.
 /// </summary>
-internal sealed partial class AdminRequestGate(AdminConnectionLimit connections, int maxInFlight, ILogger logger, TimeProvider time)
+internal sealed partial class AdminRequestGate(AdminConnectionLimit connections, int maxInFlight, ILogger logger, TimeProvider time, AdminToken? token = null)
 {
     private readonly LogLimiter _refusedLog = new(time, AdminLimits.LogInterval);
+    private readonly LogLimiter _unauthorizedLog = new(time, AdminLimits.LogInterval);
     private int _inFlight;
 
-    public AdminRequestGate(AdminConnectionLimit connections, ILogger logger)
-        : this(connections, AdminLimits.MaxRequestsInFlight, logger, TimeProvider.System)
+    public AdminRequestGate(AdminConnectionLimit connections, ILogger logger, AdminToken? token = null)
+        : this(connections, AdminLimits.MaxRequestsInFlight, logger, TimeProvider.System, token)
     {
     }
 
@@ -40,6 +43,17 @@ internal sealed partial class AdminRequestGate(AdminConnectionLimit connections,
             if (IsProbe(context.Request.Path))
             {
                 await next(context).ConfigureAwait(false);
+                return;
+            }
+
+            if (token is not null && !token.Accepts(context.Request.Headers.Authorization))
+            {
+                if (_unauthorizedLog.ShouldLog(out var refused))
+                {
+                    LogUnauthorized(logger, context.Request.Path.Value ?? "/", context.Connection.RemoteIpAddress?.ToString() ?? "?", refused);
+                }
+
+                await UnauthorizedAsync(context).ConfigureAwait(false);
                 return;
             }
 
@@ -88,6 +102,23 @@ internal sealed partial class AdminRequestGate(AdminConnectionLimit connections,
         response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(message);
         return response.WriteAsync(message, context.RequestAborted);
     }
+
+    /// <summary>401 naming the scheme, and the connection closed after it, as for <see cref="RefuseAsync"/>.</summary>
+    private static Task UnauthorizedAsync(HttpContext context)
+    {
+        const string Message = "admin endpoint: this route needs \"Authorization: Bearer <token>\" with the node's FPROXY_ADMIN_TOKEN\n";
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.ContentType = "text/plain; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        response.Headers.WWWAuthenticate = "Bearer";
+        response.Headers.Connection = "close";
+        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(Message);
+        return response.WriteAsync(Message, context.RequestAborted);
+    }
+
+    [LoggerMessage(1417, LogLevel.Warning, "admin endpoint: {Path} from {Client} answered 401: no valid bearer token ({Suppressed} more since the last report)")]
+    private static partial void LogUnauthorized(ILogger logger, string path, string client, int suppressed);
 
     [LoggerMessage(1412, LogLevel.Warning, "admin endpoint: {Path} answered 503: {Max} requests besides probes already in progress ({Suppressed} more since the last report)")]
     private static partial void LogRefused(ILogger logger, string path, int max, int suppressed);

@@ -18,6 +18,55 @@ public sealed class AdminEndpointTests
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(20);
 
     [Test]
+    public async Task Token_RoutesNeedItProbesDoNot(CancellationToken ct)
+    {
+        const string Secret = "0123456789abcdef0123456789abcdef";
+        await using var echo = new EchoServer();
+        var port = TestConfigs.FreePorts(1)[0];
+        using var host = HostProcess.Start(
+            HostProcess.ConfigJson(HostProcess.AppJson("a", [port], [echo.Target])),
+            HostProcess.WithAdmin(new Dictionary<string, string?> { ["FPROXY_ADMIN_TOKEN"] = Secret }));
+        using var admin = new AdminClient(host);
+        await admin.WaitForStatusAsync("/readyz", HttpStatusCode.OK, StartTimeout, ct);
+
+        using var http = new HttpClient { BaseAddress = new Uri(host.AdminUrl!), Timeout = TimeSpan.FromSeconds(10) };
+        async Task<HttpStatusCode> StatusAsync(string path, string? token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (token is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
+            using var response = await http.SendAsync(request, ct);
+            return response.StatusCode;
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await StatusAsync("/apps", null), Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(await StatusAsync("/metrics", "not-the-token-at-all"), Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(await StatusAsync("/apps", Secret), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await StatusAsync("/metrics", Secret), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await StatusAsync("/healthz", null), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await StatusAsync("/readyz", null), Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [TestCase("http://0.0.0.0:9901")]
+    [TestCase("http://[::]:9901")]
+    public async Task Token_AdminBeyondLoopbackWithoutOne_StartFailsWithExitTwo(string url)
+    {
+        // Refused while reading the environment: nothing is bound.
+        using var host = HostProcess.Start(
+            HostProcess.ConfigJson(HostProcess.AppJson("a", [TestConfigs.FreePorts(1)[0]], ["127.0.0.1:9001"])),
+            new Dictionary<string, string?> { ["FPROXY_ADMIN_URL"] = url });
+
+        Assert.That(await host.WaitForExitAsync(ExitTimeout), Is.EqualTo(2), host.Output);
+        Assert.That(string.Join("\n", host.ErrorLines), Does.Contain("FPROXY_ADMIN_TOKEN is required"));
+    }
+
+    [Test]
     public async Task HealthzAndReadyz_ConfigApplied_Answer200(CancellationToken ct)
     {
         await using var echo = new EchoServer();

@@ -64,6 +64,44 @@ public sealed class AdminRequestGateTests
         Assert.That(aborted, Is.True);
     }
 
+    [Test]
+    public async Task InvokeAsync_WithAToken_401WithoutItButProbesPass(CancellationToken ct)
+    {
+        using var logs = new TestLoggerFactory();
+        var time = new FakeTimeProvider();
+        var connections = new AdminConnectionLimit(4, logs.CreateLogger("FProxy.Admin"), time);
+        const string Secret = "0123456789abcdef0123456789abcdef";
+        var gate = new AdminRequestGate(connections, 4, logs.CreateLogger("FProxy.Admin"), time, AdminToken.Parse(Secret, "FPROXY_ADMIN_TOKEN"));
+
+        async Task<int> StatusAsync(string path, string? authorization)
+        {
+            var context = Request(path);
+            if (authorization is not null)
+            {
+                context.Request.Headers.Authorization = authorization;
+            }
+
+            await gate.InvokeAsync(context, static c => { c.Response.StatusCode = 200; return Task.CompletedTask; }).WaitAsync(ct);
+            if (context.Response.StatusCode == 401)
+            {
+                Assert.That(context.Response.Headers.WWWAuthenticate.ToString(), Is.EqualTo("Bearer"));
+            }
+
+            return context.Response.StatusCode;
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await StatusAsync("/apps", null), Is.EqualTo(401));
+            Assert.That(await StatusAsync("/metrics", "Bearer wrong-token-wrong-token"), Is.EqualTo(401));
+            Assert.That(await StatusAsync("/events", "Basic " + Secret), Is.EqualTo(401));
+            Assert.That(await StatusAsync("/apps", "Bearer " + Secret), Is.EqualTo(200));
+            Assert.That(await StatusAsync("/readyz", null), Is.EqualTo(200), "load balancers probe without a token");
+            Assert.That(await StatusAsync("/healthz", null), Is.EqualTo(200));
+        });
+        Assert.That(logs.Count(1417), Is.EqualTo(1), "refusals are logged at most once per interval");
+    }
+
     private static DefaultHttpContext Request(string path)
     {
         var context = new DefaultHttpContext();

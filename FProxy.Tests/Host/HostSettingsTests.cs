@@ -39,7 +39,12 @@ public sealed class HostSettingsTests
     [TestCase("http://10.1.2.3:9901", "10.1.2.3", 9901, false, "http://10.1.2.3:9901")]
     public void FromEnvironment_ValidAdminUrl_Parsed(string value, string host, int port, bool loopback, string url)
     {
-        var admin = Settings(HostSettings.AdminUrlVariable, value).Admin!;
+        var admin = HostSettings.FromEnvironment(name => name switch
+        {
+            HostSettings.AdminUrlVariable => value,
+            HostSettings.AdminTokenVariable => Token,
+            _ => null,
+        }).Admin!;
 
         Assert.Multiple(() =>
         {
@@ -179,6 +184,43 @@ public sealed class HostSettingsTests
 
         Assert.That(FProxy.Hosting.FProxyService.ShutdownTimeoutFor(config, TimeSpan.FromSeconds(7)), Is.EqualTo(TimeSpan.FromSeconds(7 + 30 + 10)));
     }
+
+    [TestCase("http://0.0.0.0:9901")]
+    [TestCase("http://[::]:9901")]
+    [TestCase("http://10.1.2.3:9901")]
+    public void FromEnvironment_AdminBeyondLoopbackWithoutToken_ThrowsNamingTheToken(string url)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Settings(HostSettings.AdminUrlVariable, url));
+        Assert.That(e!.Message, Does.StartWith("FPROXY_ADMIN_TOKEN is required when FPROXY_ADMIN_URL").And.Contain("Authorization: Bearer"));
+    }
+
+    [TestCase("short")]
+    [TestCase("sixteen chars ok")]
+    public void FromEnvironment_UnusableToken_ThrowsNamingIt(string token)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Settings(HostSettings.AdminTokenVariable, token));
+        Assert.That(e!.Message, Does.StartWith("FPROXY_ADMIN_TOKEN: the admin token must be at least 16 characters without spaces"));
+    }
+
+    [Test]
+    public void FromEnvironment_TokenOnLoopback_IsRequiredByTheRoutesThere()
+    {
+        var token = Settings(HostSettings.AdminTokenVariable, Token).AdminToken;
+        Assert.That(token, Is.Not.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(token!.Accepts("Bearer " + Token), Is.True);
+            Assert.That(token.Accepts("bearer " + Token), Is.True, "the scheme is case-insensitive");
+            Assert.That(token.Accepts("Bearer " + Token + "x"), Is.False);
+            Assert.That(token.Accepts("Bearer " + Token[..^1]), Is.False);
+            Assert.That(token.Accepts(Token), Is.False, "no scheme");
+            Assert.That(token.Accepts("Basic " + Token), Is.False);
+            Assert.That(token.Accepts(default(Microsoft.Extensions.Primitives.StringValues)), Is.False);
+            Assert.That(token.Accepts(new Microsoft.Extensions.Primitives.StringValues(["Bearer " + Token, "Bearer " + Token])), Is.False, "one header, not several");
+        });
+    }
+
+    private const string Token = "0123456789abcdef0123456789abcdef";
 
     private static HostSettings Settings(string variable, string value) =>
         HostSettings.FromEnvironment(name => name == variable ? value : null);
