@@ -19,6 +19,9 @@ internal static class ConfigLimits
 
     public const int MaxPort = 65535;
 
+    /// <summary>The most ports one range in "Ports" may span ("6000-15999"): a typo such as "1000-60000" should not bind 59,001 sockets.</summary>
+    public const int MaxPortRange = 10_000;
+
     public const int MaxBacklog = 65535;
 
     public const int MaxConnections = 1_000_000;

@@ -126,50 +126,6 @@ public static partial class ConfigParser
         return name;
     }
 
-    private static List<int>? ReadPorts(
-        Dictionary<string, JsonElement> keys, string owner, Dictionary<long, string> portOwners, List<string> problems)
-    {
-        if (!TryGetNonEmptyArray(keys, "Ports", string.Empty, "an array of integers", required: true, problems, out var array))
-        {
-            return null;
-        }
-
-        var ports = new List<int>();
-        var repeated = new HashSet<long>();
-        var index = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            if (!TryGetWholeNumber(item, out var port))
-            {
-                problems.Add($"Ports[{index}]: expected an integer port, got {Show(item)}");
-            }
-            else if (port is < 1 or > 65535)
-            {
-                problems.Add(ConfigValidator.PortOutOfRange(index, item.GetRawText()));
-            }
-            else if (ports.Contains((int)port))
-            {
-                if (repeated.Add(port))
-                {
-                    problems.Add($"port {port} is listed twice");
-                }
-            }
-            else
-            {
-                if (!portOwners.TryAdd(port, owner))
-                {
-                    problems.Add($"port {port} is already used by {portOwners[port]}");
-                }
-
-                ports.Add((int)port);
-            }
-
-            index++;
-        }
-
-        return ports;
-    }
-
     private static IPAddress? ReadBind(Dictionary<string, JsonElement> keys, List<string> problems)
     {
         // Absent or null: listen on every address (dual-stack "::").

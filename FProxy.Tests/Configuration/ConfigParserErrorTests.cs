@@ -151,10 +151,10 @@ public sealed class ConfigParserErrorTests
 
         Assert.That(errors, Is.EqualTo(new[]
         {
-            "Apps[0] \"a\": \"Ports\" must be an array of integers, got \"5001\"",
+            "Apps[0] \"a\": \"Ports\" must be an array of ports and port ranges like [5001, \"6000-6099\"], got \"5001\"",
             "Apps[0] \"a\": \"Targets\" must be an array of targets, each \"host:port\" or an object like {\"Address\": \"host:port\", \"Weight\": 2}, got \"h:1\"",
-            "Apps[1] \"b\": Ports[1]: expected an integer port, got \"2\"",
-            "Apps[1] \"b\": Ports[2]: expected an integer port, got 3.5",
+            "Apps[1] \"b\": Ports[1]: expected a port (an integer) or a range like \"6000-6099\", got \"2\"",
+            "Apps[1] \"b\": Ports[2]: expected a port (an integer) or a range like \"6000-6099\", got 3.5",
             "Apps[1] \"b\": Targets[0]: expected \"host:port\" or an object like {\"Address\": \"host:port\", \"Weight\": 2}, got 9001",
             "Apps[2]: must be an object, got 7",
         }));

@@ -225,7 +225,7 @@ public sealed class ConfigParserRuleTests
             Is.EqualTo(new[] { $"Apps[0] \"web\": Rules[0].Match.Ports[0]: expected an integer port, got {port}" }));
     }
 
-    [TestCase("\"70000\"", "\"Ports\" must be an array of integers, got \"70000\"")]
+    [TestCase("\"70000\"", "\"Ports\" must be an array of ports and port ranges like [5001, \"6000-6099\"], got \"70000\"")]
     [TestCase("[70000]", "Ports[0]: port 70000 is outside 1..65535")]
     public void Parse_AppPortsInvalid_RulePortsAreNotCheckedAgainstThem(string ports, string problem)
     {
