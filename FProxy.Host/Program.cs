@@ -323,6 +323,8 @@ internal static partial class Program
             proxy.UseEtcd(etcd);
         }
 
+        // Under systemd (Type=notify, deploy/fproxy.service): READY=1 once the first config is applied.
+        proxy.UseSystemd();
         Telemetry.Add(builder, settings);
     }
 

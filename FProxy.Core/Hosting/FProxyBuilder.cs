@@ -23,6 +23,19 @@ public sealed class FProxyBuilder
     /// <summary>The host's services, for registrations of your own.</summary>
     public IServiceCollection Services { get; }
 
+    /// <summary>
+    /// Reports to systemd (a <c>Type=notify</c> unit): <c>READY=1</c> once the first config is
+    /// applied, <c>STOPPING=1</c> when shutdown begins. Does nothing when the process was not
+    /// started by systemd (no NOTIFY_SOCKET), so it is safe to call always.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public FProxyBuilder UseSystemd()
+    {
+        Services.TryAddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
+        Services.AddHostedService<SystemdNotification>();
+        return this;
+    }
+
     /// <summary>Strategy and probe registrations, applied to the daemon's options when it is made.</summary>
     internal List<Action<ProxyDaemonOptions>> Plugins { get; } = [];
 

@@ -37,4 +37,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(1416, LogLevel.Debug, "{Path} cannot be read (a kernel before 5.14, or not Linux): on a process handover, connections still queued on the stopping process's listeners cannot be moved to the new process")]
     public static partial void MigrateRequestsUnknown(ILogger logger, string path);
+
+    [LoggerMessage(1418, LogLevel.Information, "systemd notified: READY=1 (config version {Version} applied)")]
+    public static partial void SystemdReady(ILogger logger, long version);
 }
