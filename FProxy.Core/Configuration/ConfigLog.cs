@@ -45,4 +45,7 @@ internal static partial class ConfigLog
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Debug, Message = "Config {Path} was read again with the same invalid content; already reported")]
     public static partial void StillInvalid(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Debug, Message = "Config {Path} changed while it was read (a write in progress): reading it again once it is still")]
+    public static partial void ReadWhileWritten(ILogger logger, string path);
 }

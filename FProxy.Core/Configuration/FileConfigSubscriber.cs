@@ -120,7 +120,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
                     rejected = null; // Asked to read again: an invalid file is reported again.
                 }
 
-                var next = TryRead(feedback, ref failing, ref rejected, out retry);
+                var next = TryRead(feedback, () => IsBeingWritten(fullPath, identity), ref failing, ref rejected, out retry);
                 if (next is null)
                 {
                     continue;
@@ -182,7 +182,7 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
     /// is set) or invalid. Read failures are logged once until a read succeeds; an invalid version
     /// is logged once, however often the same text is read again (<paramref name="rejected"/>).
     /// </summary>
-    private ProxyConfig? TryRead(IConfigFeedback feedback, ref bool failing, ref string? rejected, out bool retry)
+    private ProxyConfig? TryRead(IConfigFeedback feedback, Func<bool> beingWritten, ref bool failing, ref string? rejected, out bool retry)
     {
         retry = false;
         string text;
@@ -224,9 +224,27 @@ public sealed class FileConfigSubscriber : IConfigSubscriber
         }
         catch (ConfigException e)
         {
+            if (beingWritten())
+            {
+                // Caught half-way through an in-place write: not a broken config yet. Read it
+                // again at the next poll, once the writer has stopped.
+                retry = true;
+                ConfigLog.ReadWhileWritten(_logger, FilePath);
+                return null;
+            }
+
             rejected = text;
             feedback.Rejected(e);
             return null;
         }
     }
+
+    /// <summary>
+    /// Whether a writer is still at work on the file: it changed since <paramref name="identity"/>
+    /// was taken (just before the read), or was last written less than the debounce time ago. Only
+    /// the file's own times count, not its directory's events, which other files make too. File
+    /// times are the system clock's, so this reads that clock, not the injected one.
+    /// </summary>
+    private bool IsBeingWritten(string fullPath, FileIdentity? identity) =>
+        FileIdentity.Of(fullPath) is not { } now || now != identity || DateTime.UtcNow - now.LastWriteUtc < Debounce;
 }

@@ -236,6 +236,32 @@ public sealed class FileConfigSubscriberTests
 
     [Test]
     [CancelAfter(30_000)]
+    public async Task WatchAsync_InPlaceWriteSlowerThanTheDebounce_ReadOnceStillNotReportedInvalid(CancellationToken cancellationToken)
+    {
+        File.WriteAllText(_path, Json("a", 5001));
+        await using var stream = Watch(cancellationToken);
+        await stream.NextAsync();
+
+        // A writer that keeps writing, a few bytes every 30 ms for about 2 s: longer than the
+        // longest debounce (1 s), so the subscriber reads the file half written at least once.
+        var text = System.Text.Encoding.UTF8.GetBytes(new string(' ', 200) + Json("slow", 5009) + "\n");
+        await using (var file = new FileStream(_path, FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite))
+        {
+            for (var i = 0; i < text.Length; i += 4)
+            {
+                file.Write(text, i, Math.Min(4, text.Length - i));
+                file.Flush();
+                await Task.Delay(30, cancellationToken);
+            }
+        }
+
+        Assert.That(await stream.NextAsync(), Is.EqualTo(Config("slow", 5009)));
+        Assert.That(_logger.Count(InvalidEvent), Is.Zero, "a half-written file is not a broken config");
+        Assert.That(_logger.Count(1011), Is.GreaterThan(0), "the file was read half-written (else this test proved nothing)");
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
     public async Task WatchAsync_SameInvalidTextSavedAgain_IsReportedOnce(CancellationToken cancellationToken)
     {
         File.WriteAllText(_path, Json("a", 5001));
