@@ -93,28 +93,28 @@ internal sealed partial class AdminRequestGate(AdminConnectionLimit connections,
     /// </summary>
     public static Task RefuseAsync(HttpContext context, string message)
     {
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        response.ContentType = "text/plain; charset=utf-8";
-        response.Headers.CacheControl = "no-store";
-        response.Headers.RetryAfter = "5";
-        response.Headers.Connection = "close";
-        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(message);
-        return response.WriteAsync(message, context.RequestAborted);
+        context.Response.Headers.RetryAfter = "5";
+        return EndAsync(context, StatusCodes.Status503ServiceUnavailable, message);
     }
 
     /// <summary>401 naming the scheme, and the connection closed after it, as for <see cref="RefuseAsync"/>.</summary>
     private static Task UnauthorizedAsync(HttpContext context)
     {
-        const string Message = "admin endpoint: this route needs \"Authorization: Bearer <token>\" with the node's FPROXY_ADMIN_TOKEN\n";
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return EndAsync(context, StatusCodes.Status401Unauthorized,
+            "admin endpoint: this route needs \"Authorization: Bearer <token>\" with the node's FPROXY_ADMIN_TOKEN\n");
+    }
+
+    /// <summary>A one-line plain-text answer that closes the connection.</summary>
+    private static Task EndAsync(HttpContext context, int status, string message)
+    {
         var response = context.Response;
-        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.StatusCode = status;
         response.ContentType = "text/plain; charset=utf-8";
         response.Headers.CacheControl = "no-store";
-        response.Headers.WWWAuthenticate = "Bearer";
         response.Headers.Connection = "close";
-        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(Message);
-        return response.WriteAsync(Message, context.RequestAborted);
+        response.ContentLength = System.Text.Encoding.UTF8.GetByteCount(message);
+        return response.WriteAsync(message, context.RequestAborted);
     }
 
     [LoggerMessage(1417, LogLevel.Warning, "admin endpoint: {Path} from {Client} answered 401: no valid bearer token ({Suppressed} more since the last report)")]
