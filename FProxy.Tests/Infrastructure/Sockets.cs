@@ -65,6 +65,20 @@ internal static class Sockets
         return buffer;
     }
 
+    /// <summary>Everything the peer sends until its FIN.</summary>
+    public static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken ct = default)
+    {
+        var all = new List<byte>();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
+        {
+            all.AddRange(buffer.AsSpan(0, n));
+        }
+
+        return [.. all];
+    }
+
     /// <summary>Waits for the peer's FIN (0) or reset (SocketException); returns what ended the stream.</summary>
     public static async Task<SocketError> ReadEndAsync(Socket socket, CancellationToken ct = default)
     {

@@ -185,12 +185,12 @@ internal sealed class DaemonInteropTests
             var length = ProxyHeaderWriter.Write(expected, (int)outVersion, clientEnd, haproxy.EndPoint(family));
             Assert.That(Convert.ToHexString(headerBytes), Is.EqualTo(Convert.ToHexString(expected, 0, length)), "FProxy's own header for the client and the frontend");
 
-            received.AddRange(await ReadToEndAsync(server, ct));
+            received.AddRange(await Sockets.ReadToEndAsync(server, ct));
             Assert.That(Encoding.ASCII.GetString([.. received]), Is.EqualTo(Encoding.ASCII.GetString(request)), "the client's bytes, with no second header before them");
 
             await server.SendAsync("reply\n"u8.ToArray(), SocketFlags.None, ct);
             server.Shutdown(SocketShutdown.Send);
-            Assert.That(await ReadToEndAsync(client, ct), Is.EqualTo("reply\n"u8.ToArray()));
+            Assert.That(await Sockets.ReadToEndAsync(client, ct), Is.EqualTo("reply\n"u8.ToArray()));
         }
     }
 
@@ -240,19 +240,6 @@ internal sealed class DaemonInteropTests
     {
         client.Shutdown(SocketShutdown.Send);
         await Sockets.ReadEndAsync(client, ct);
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken ct)
-    {
-        var all = new List<byte>();
-        var buffer = new byte[4096];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
-        {
-            all.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return [.. all];
     }
 
     private static IPAddress Loopback(AddressFamily family) =>

@@ -40,12 +40,12 @@ internal sealed class HaproxyInteropTests
                 Assert.That(header.Destination, Is.EqualTo(haproxy.EndPoint(family)), "the frontend it connected to");
             });
 
-            received.AddRange(await ReadToEndAsync(server, ct));
+            received.AddRange(await Sockets.ReadToEndAsync(server, ct));
             Assert.That(received, Is.EqualTo(request), "the client's bytes after the header");
 
             await server.SendAsync("reply\n"u8.ToArray(), SocketFlags.None, ct);
             server.Shutdown(SocketShutdown.Send);
-            Assert.That(await ReadToEndAsync(client, ct), Is.EqualTo("reply\n"u8.ToArray()));
+            Assert.That(await Sockets.ReadToEndAsync(client, ct), Is.EqualTo("reply\n"u8.ToArray()));
         }
     }
 
@@ -71,7 +71,7 @@ internal sealed class HaproxyInteropTests
                 Assert.That(header.Source, Is.EqualTo(client.LocalEndPoint));
                 Assert.That(header.Destination, Is.EqualTo(haproxy.EndPoint(family)));
             });
-            received.AddRange(await ReadToEndAsync(server, ct));
+            received.AddRange(await Sockets.ReadToEndAsync(server, ct));
             Assert.That(received, Is.EqualTo("after the TLVs\n"u8.ToArray()));
         }
     }
@@ -88,18 +88,5 @@ internal sealed class HaproxyInteropTests
         Assert.That(status, Is.EqualTo(0).Or.EqualTo(143), $"haproxy's exit status; output:{Environment.NewLine}{haproxy.Output}");
         Assert.That(FProxy.Tests.Host.HostProcess.Accepts(haproxy.EndPoint()), Is.False);
         Assert.That(FProxy.Tests.Host.HostProcess.Accepts(haproxy.EndPoint(AddressFamily.InterNetworkV6)), Is.False);
-    }
-
-    private static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken ct)
-    {
-        var all = new List<byte>();
-        var buffer = new byte[4096];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, ct)) > 0)
-        {
-            all.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return [.. all];
     }
 }
