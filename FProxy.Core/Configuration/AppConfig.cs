@@ -22,6 +22,9 @@ public sealed record AppConfig
     /// <summary>Default for <see cref="ProxyProtocolTimeout"/>.</summary>
     public static readonly TimeSpan DefaultProxyProtocolTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>Default for <see cref="MaxPeekingConnections"/>.</summary>
+    public const int DefaultMaxPeekingConnections = 1000;
+
     /// <summary>Default for <see cref="Strategy"/>.</summary>
     public const string DefaultStrategy = "RoundRobin";
 
@@ -81,6 +84,23 @@ public sealed record AppConfig
     /// no limit. A new connection beyond it is reset at once and counted as failed ("limit").
     /// </summary>
     public int? MaxConnections { get; init; }
+
+    /// <summary>
+    /// Most connections the app may have open at once from one client source, across its ports:
+    /// one IPv4 address, or one IPv6 /64. Null (the default) for no limit. A new connection
+    /// beyond it is reset at once and counted as failed ("source_limit"). With
+    /// <see cref="AcceptProxyProtocol"/>, the source is the client the header names.
+    /// </summary>
+    public int? MaxConnectionsPerSource { get; init; }
+
+    /// <summary>
+    /// Most connections the app may hold at once while it waits for their PROXY protocol header
+    /// or their TLS ClientHello (for SNI rules); null for no bound. A new connection that would
+    /// wait beyond it is reset at once and counted as failed ("peek_limit"), so clients that open
+    /// connections and send nothing hold at most this many descriptors, each for at most its
+    /// timeout.
+    /// </summary>
+    public int? MaxPeekingConnections { get; init; } = DefaultMaxPeekingConnections;
 
     /// <summary>
     /// A connection with no bytes either way for this long is closed; null (the default) for

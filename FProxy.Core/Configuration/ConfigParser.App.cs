@@ -9,7 +9,7 @@ public static partial class ConfigParser
     private static readonly string[] AppKeys =
     [
         "Name", "Ports", "Targets", "Strategy", "Rules", "Bind", "Backlog", "ConnectTimeout", "DrainTimeout",
-        "KeepAlive", "SniTimeout", "HealthCheck", "PassiveHealth", "AccessLog", "MaxConnections", "IdleTimeout",
+        "KeepAlive", "SniTimeout", "HealthCheck", "PassiveHealth", "AccessLog", "MaxConnections", "MaxConnectionsPerSource", "MaxPeekingConnections", "IdleTimeout",
         "ProxyProtocol", "AcceptProxyProtocol", "ProxyProtocolTimeout", "TrustedProxies",
     ];
 
@@ -60,7 +60,9 @@ public static partial class ConfigParser
         var healthCheck = ReadHealthCheck(keys, schema, problems);
         var passiveHealth = ReadPassiveHealth(keys, problems);
         var accessLog = ReadAccessLog(keys, problems);
-        var maxConnections = ReadMaxConnections(keys, problems);
+        var maxConnections = ReadConnectionLimit(keys, "MaxConnections", null, problems);
+        var maxConnectionsPerSource = ReadConnectionLimit(keys, "MaxConnectionsPerSource", null, problems);
+        var maxPeekingConnections = ReadConnectionLimit(keys, "MaxPeekingConnections", AppConfig.DefaultMaxPeekingConnections, problems);
         var idleTimeout = ReadIdleTimeout(keys, problems);
         var acceptProxyProtocol = ReadAcceptProxyProtocol(keys, problems);
         var proxyProtocolTimeout = ReadTimeout(keys, "ProxyProtocolTimeout", AppConfig.DefaultProxyProtocolTimeout, problems);
@@ -94,6 +96,8 @@ public static partial class ConfigParser
             PassiveHealth = passiveHealth!,
             AccessLog = accessLog,
             MaxConnections = maxConnections,
+            MaxConnectionsPerSource = maxConnectionsPerSource,
+            MaxPeekingConnections = maxPeekingConnections,
             IdleTimeout = idleTimeout,
             ProxyProtocol = proxyProtocol,
             AcceptProxyProtocol = acceptProxyProtocol,

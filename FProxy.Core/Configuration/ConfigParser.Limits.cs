@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace FProxy.Configuration;
 
-/// <content>Reading an app's connection limits (<c>MaxConnections</c>, <c>IdleTimeout</c>) and its access log switch.</content>
+/// <content>Reading an app's connection limits (<c>MaxConnections</c>, <c>MaxConnectionsPerSource</c>, <c>MaxPeekingConnections</c>, <c>IdleTimeout</c>) and its access log switch.</content>
 public static partial class ConfigParser
 {
     /// <summary>The app's <c>"AccessLog"</c>: true or false, false when absent.</summary>
@@ -25,21 +25,30 @@ public static partial class ConfigParser
         }
     }
 
-    /// <summary>The app's <c>"MaxConnections"</c>: null (no limit) when absent, null or invalid (then with a problem).</summary>
-    private static int? ReadMaxConnections(Dictionary<string, JsonElement> keys, List<string> problems)
+    /// <summary>
+    /// One of the app's connection limits (<c>"MaxConnections"</c>, <c>"MaxConnectionsPerSource"</c>,
+    /// <c>"MaxPeekingConnections"</c>): <paramref name="absent"/> when the key is absent, null (no
+    /// limit) when it is null, else a count, or invalid (then with a problem).
+    /// </summary>
+    private static int? ReadConnectionLimit(Dictionary<string, JsonElement> keys, string key, int? absent, List<string> problems)
     {
-        if (!keys.TryGetValue("MaxConnections", out var element) || element.ValueKind == JsonValueKind.Null)
+        if (!keys.TryGetValue(key, out var element))
+        {
+            return absent;
+        }
+
+        if (element.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
         if (!TryGetWholeNumber(element, out _))
         {
-            problems.Add($"\"MaxConnections\" must be an integer (or null for no limit), got {Show(element)}");
+            problems.Add($"\"{key}\" must be an integer (or null for no limit), got {Show(element)}");
             return null;
         }
 
-        return ReadInteger(keys, "MaxConnections", "MaxConnections", 1, ConfigLimits.MaxConnections, problems);
+        return ReadInteger(keys, key, key, 1, ConfigLimits.MaxConnections, problems);
     }
 
     /// <summary>

@@ -110,10 +110,9 @@ public static partial class ConfigValidator
         CheckHealthCheck(app.HealthCheck, schema, problems);
         CheckPassiveHealth(app.PassiveHealth, problems);
         CheckProxyProtocol(app, problems);
-        if (app.MaxConnections is { } max)
-        {
-            CheckRange(max, "MaxConnections", 1, ConfigLimits.MaxConnections, problems);
-        }
+        CheckConnectionLimit(app.MaxConnections, "MaxConnections", problems);
+        CheckConnectionLimit(app.MaxConnectionsPerSource, "MaxConnectionsPerSource", problems);
+        CheckConnectionLimit(app.MaxPeekingConnections, "MaxPeekingConnections", problems);
 
         if (app.IdleTimeout is { } idle)
         {
@@ -174,6 +173,15 @@ public static partial class ConfigValidator
         return hint is null
             ? $"{label}: unknown {kind} \"{given}\"; {valid}"
             : $"{label}: unknown {kind} \"{given}\" (did you mean \"{hint}\"?); {valid}";
+    }
+
+    /// <summary>A connection limit: null (none) or 1..<see cref="ConfigLimits.MaxConnections"/>.</summary>
+    private static void CheckConnectionLimit(int? value, string label, List<string> problems)
+    {
+        if (value is { } max)
+        {
+            CheckRange(max, label, 1, ConfigLimits.MaxConnections, problems);
+        }
     }
 
     private static void CheckRange(int value, string label, int min, int max, List<string> problems)

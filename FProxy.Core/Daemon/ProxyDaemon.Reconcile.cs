@@ -45,7 +45,7 @@ public sealed partial class ProxyDaemon
 
             health.Update(app, _options.Probes, probes.GetValueOrDefault(app.Name));
             routes[app.Name] = new AppRoute(app, health, _options.Strategies, _time, _healthLogger,
-                _routes.TryGetValue(app.Name, out var previous) ? previous.Limit : null);
+                _routes.TryGetValue(app.Name, out var previous) ? previous.Limits : null);
         }
 
         foreach (var (name, health) in _health.ToArray())

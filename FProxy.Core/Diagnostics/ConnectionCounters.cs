@@ -30,6 +30,8 @@ internal sealed class ConnectionCounters
         ProxyMetrics.FailureReason.ProxyMalformed,
         ProxyMetrics.FailureReason.ProxyTimeout,
         ProxyMetrics.FailureReason.ProxyUntrusted,
+        ProxyMetrics.FailureReason.SourceLimit,
+        ProxyMetrics.FailureReason.PeekLimit,
     ];
 
     private readonly StripedCounter _counts;

@@ -77,6 +77,12 @@ internal sealed class ProxyMetrics : IDisposable
         public const string Reset = "reset";
         public const string Limit = "limit";
 
+        /// <summary>The client's source already had MaxConnectionsPerSource open.</summary>
+        public const string SourceLimit = "source_limit";
+
+        /// <summary>The app already held MaxPeekingConnections waiting for a header or ClientHello.</summary>
+        public const string PeekLimit = "peek_limit";
+
         /// <summary>The client's bytes were not a valid PROXY protocol header, or it closed before finishing one.</summary>
         public const string ProxyMalformed = "proxy_malformed";
 

@@ -18,11 +18,11 @@ internal sealed class AppRoute
 {
     private readonly AddressRanges _trustedProxies;
 
-    public AppRoute(AppConfig config, AppHealth health, StrategyRegistry strategies, TimeProvider time, ILogger logger, ConnectionLimit? limit = null)
+    public AppRoute(AppConfig config, AppHealth health, StrategyRegistry strategies, TimeProvider time, ILogger logger, AppLimits? limits = null)
     {
         Config = config;
         Health = health;
-        Limit = limit ?? new ConnectionLimit();
+        Limits = limits ?? new AppLimits();
         NoTargetLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
         HeaderLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
         _trustedProxies = new AddressRanges(config.TrustedProxies, nameof(config));
@@ -36,6 +36,7 @@ internal sealed class AppRoute
         }
 
         Rules = rules;
+        ReadsServerName = rules.Any(static r => r.NeedsServerName);
         TargetPool[] pools = [DefaultPool, .. rules.Select(static r => r.Pool)];
         health.Attach(pools);
 
@@ -59,8 +60,11 @@ internal sealed class AppRoute
 
     public AppHealth Health { get; }
 
-    /// <summary>The app's open connections against MaxConnections; shared by its routes across reloads.</summary>
-    public ConnectionLimit Limit { get; }
+    /// <summary>The counts behind the app's connection limits; shared by its routes across reloads.</summary>
+    public AppLimits Limits { get; }
+
+    /// <summary>Whether a rule matches on SNI, so that a connection may wait for its ClientHello.</summary>
+    public bool ReadsServerName { get; }
 
     /// <summary>The app's own targets: where a connection goes that no rule matched.</summary>
     public TargetPool DefaultPool { get; }

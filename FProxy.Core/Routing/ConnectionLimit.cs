@@ -1,9 +1,10 @@
 namespace FProxy.Routing;
 
 /// <summary>
-/// An app's open connections across its ports, against its MaxConnections. One per app, kept
-/// across reloads (open connections still count after the limit changes). Increment first and
-/// back out on failure, so a burst of accepts on several ports can never pass the limit.
+/// A count of an app's connections across its ports against a maximum: those open
+/// (MaxConnections), or those still being peeked at (MaxPeekingConnections). Kept across reloads
+/// in <see cref="AppLimits"/>, so connections still count after the limit changes. Increment
+/// first and back out on failure, so a burst of accepts on several ports can never pass the limit.
 /// </summary>
 internal sealed class ConnectionLimit
 {

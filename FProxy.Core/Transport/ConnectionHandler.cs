@@ -57,6 +57,8 @@ internal sealed class ConnectionHandler
         counters.Accepted();
         TargetState? targetState = null;
         var counted = false;
+        var peeking = false;
+        UInt128? source = null;
         var pumped = false;
         Exception? unexpected = null;
 
@@ -69,15 +71,42 @@ internal sealed class ConnectionHandler
         try
         {
             connection.Join(group);
-            if (route.Config.AcceptProxyProtocol && await ReceiveHeaderAsync(connection, route, port).ConfigureAwait(false) is { } rejected)
+            var config = route.Config;
+            var limits = route.Limits;
+            if (config.AcceptProxyProtocol)
             {
-                connection.Reset();
-                end = rejected != ProxyMetrics.FailureReason.Reset ? rejected : connection.IsAborted ? "aborted" : "client_reset";
-                failure = rejected;
-                return;
+                if (!limits.Peeking.TryEnter(config.MaxPeekingConnections))
+                {
+                    connection.Reset();
+                    (end, failure) = ("peek_limit", ProxyMetrics.FailureReason.PeekLimit);
+                    return;
+                }
+
+                peeking = true;
+                if (await ReceiveHeaderAsync(connection, route, port).ConfigureAwait(false) is { } rejected)
+                {
+                    connection.Reset();
+                    end = rejected != ProxyMetrics.FailureReason.Reset ? rejected : connection.IsAborted ? "aborted" : "client_reset";
+                    failure = rejected;
+                    return;
+                }
             }
 
-            if (!route.Limit.TryEnter(route.Config.MaxConnections))
+            // The source is the client the header named, when there was one: a load balancer in
+            // front is one peer for everybody.
+            if (config.MaxConnectionsPerSource is { } perSource && connection.ClientEndPoint is { } client)
+            {
+                source = SourceLimit.KeyOf(client.Address);
+                if (!limits.Sources.TryEnter(source.Value, perSource))
+                {
+                    source = null;
+                    connection.Reset();
+                    (end, failure) = ("source_limit", ProxyMetrics.FailureReason.SourceLimit);
+                    return;
+                }
+            }
+
+            if (!limits.Open.TryEnter(config.MaxConnections))
             {
                 // Over MaxConnections: refuse at once, never queue, so the limit holds under a burst.
                 connection.Reset();
@@ -86,8 +115,26 @@ internal sealed class ConnectionHandler
             }
 
             counted = true;
+            if (!peeking && route.ReadsServerName)
+            {
+                if (!limits.Peeking.TryEnter(config.MaxPeekingConnections))
+                {
+                    connection.Reset();
+                    (end, failure) = ("peek_limit", ProxyMetrics.FailureReason.PeekLimit);
+                    return;
+                }
+
+                peeking = true;
+            }
+
             // Routing decides (Routing/AppRoute): rules, and the SNI peek when one needs it.
             var (pool, serverName, header) = await route.ChooseAsync(connection, port).ConfigureAwait(false);
+            if (peeking)
+            {
+                peeking = false;
+                limits.Peeking.Exit();
+            }
+
             if (pool is null)
             {
                 connection.Reset(); // It reset, or the listener is draining.
@@ -153,7 +200,17 @@ internal sealed class ConnectionHandler
             targetState?.Exit();
             if (counted)
             {
-                route.Limit.Exit();
+                route.Limits.Open.Exit();
+            }
+
+            if (peeking)
+            {
+                route.Limits.Peeking.Exit();
+            }
+
+            if (source is { } key)
+            {
+                route.Limits.Sources.Exit(key);
             }
 
             if (failure is not null)

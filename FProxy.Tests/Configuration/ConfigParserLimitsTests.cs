@@ -2,7 +2,7 @@ using FProxy.Configuration;
 
 namespace FProxy.Tests.Configuration;
 
-/// <summary>The <c>"AccessLog"</c>, <c>"MaxConnections"</c> and <c>"IdleTimeout"</c> keys.</summary>
+/// <summary>The <c>"AccessLog"</c>, connection limit and <c>"IdleTimeout"</c> keys.</summary>
 public sealed class ConfigParserLimitsTests
 {
     private const string DurationHint = "(expected a positive integer followed by ms, s, m or h, e.g. \"250ms\", \"5s\", \"1m\")";
@@ -50,40 +50,70 @@ public sealed class ConfigParserLimitsTests
             Is.EqualTo(new[] { $"Apps[0] \"a\": \"AccessLog\" must be true or false, got {value}" }));
     }
 
-    [TestCase("1", 1)]
-    [TestCase("250", 250)]
-    [TestCase("1000000", 1_000_000)]
-    [TestCase("5e3", 5000)]
-    public void Parse_MaxConnectionsInRange_IsApplied(string value, int expected)
+    [Test]
+    public void Parse_NoMaxConnectionsPerSource_HasNoLimit()
     {
-        Assert.That(App($",\"MaxConnections\":{value}").MaxConnections, Is.EqualTo(expected));
+        Assert.That(App("").MaxConnectionsPerSource, Is.Null);
     }
 
     [Test]
-    public void Parse_MaxConnectionsNull_HasNoLimit()
+    public void Parse_NoMaxPeekingConnections_IsTheDefault()
     {
-        Assert.That(App(",\"MaxConnections\":null").MaxConnections, Is.Null);
+        Assert.That(App("").MaxPeekingConnections, Is.EqualTo(AppConfig.DefaultMaxPeekingConnections));
     }
 
-    [TestCase("0")]
-    [TestCase("-1")]
-    [TestCase("1000001")]
-    [TestCase("99999999999999999999999")]
-    public void Parse_MaxConnectionsOutOfRange_IsAnError(string value)
+    /// <summary>The three connection limits read alike.</summary>
+    private static readonly string[] LimitKeys = ["MaxConnections", "MaxConnectionsPerSource", "MaxPeekingConnections"];
+
+    private static int? Limit(AppConfig app, string key) => key switch
     {
-        Assert.That(AppErrors($",\"MaxConnections\":{value}"),
-            Is.EqualTo(new[] { $"Apps[0] \"a\": \"MaxConnections\": {value} is outside 1..1000000" }));
+        "MaxConnections" => app.MaxConnections,
+        "MaxConnectionsPerSource" => app.MaxConnectionsPerSource,
+        _ => app.MaxPeekingConnections,
+    };
+
+    [Test]
+    public void Parse_ConnectionLimitInRange_IsApplied(
+        [ValueSource(nameof(LimitKeys))] string key,
+        [Values("1", "250", "1000000", "5e3")] string value)
+    {
+        Assert.That(Limit(App($",\"{key}\":{value}"), key), Is.EqualTo((int)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
-    [TestCase("\"100\"")]
-    [TestCase("\"off\"")]
-    [TestCase("1.5")]
-    [TestCase("true")]
-    [TestCase("[]")]
-    public void Parse_MaxConnectionsNotAnInteger_IsAnError(string value)
+    [Test]
+    public void Parse_ConnectionLimitNull_HasNoLimit([ValueSource(nameof(LimitKeys))] string key)
     {
-        Assert.That(AppErrors($",\"MaxConnections\":{value}"),
-            Is.EqualTo(new[] { $"Apps[0] \"a\": \"MaxConnections\" must be an integer (or null for no limit), got {value}" }));
+        Assert.That(Limit(App($",\"{key}\":null"), key), Is.Null);
+    }
+
+    [Test]
+    public void Parse_ConnectionLimitOutOfRange_IsAnError(
+        [ValueSource(nameof(LimitKeys))] string key,
+        [Values("0", "-1", "1000001", "99999999999999999999999")] string value)
+    {
+        Assert.That(AppErrors($",\"{key}\":{value}"),
+            Is.EqualTo(new[] { $"Apps[0] \"a\": \"{key}\": {value} is outside 1..1000000" }));
+    }
+
+    [Test]
+    public void Parse_ConnectionLimitNotAnInteger_IsAnError(
+        [ValueSource(nameof(LimitKeys))] string key,
+        [Values("\"100\"", "\"off\"", "1.5", "true", "[]")] string value)
+    {
+        Assert.That(AppErrors($",\"{key}\":{value}"),
+            Is.EqualTo(new[] { $"Apps[0] \"a\": \"{key}\" must be an integer (or null for no limit), got {value}" }));
+    }
+
+    [Test]
+    public void Validate_ConnectionLimitsOutOfRange_EachNamed()
+    {
+        var app = App("") with { MaxConnections = 0, MaxConnectionsPerSource = -1, MaxPeekingConnections = 1_000_001 };
+        Assert.That(ConfigValidator.ValidateApp(app), Is.EqualTo(new[]
+        {
+            "\"MaxConnections\": 0 is outside 1..1000000",
+            "\"MaxConnectionsPerSource\": -1 is outside 1..1000000",
+            "\"MaxPeekingConnections\": 1000001 is outside 1..1000000",
+        }));
     }
 
     [TestCase("1s", 1_000)]

@@ -215,7 +215,7 @@ public sealed class ProxyDaemonOperationsTests
         }));
 
         Assert.That(clients.Count(static c => c.served), Is.EqualTo(5), "exactly MaxConnections are served");
-        Assert.That(daemon.GetRoute("limited")!.Limit.Open, Is.EqualTo(5));
+        Assert.That(daemon.GetRoute("limited")!.Limits.Open.Open, Is.EqualTo(5));
         await Wait.UntilAsync(() => metrics.Observe("fproxy.connections.failed", ("app", "limited"), ("reason", "limit")) == 35, ct);
 
         foreach (var (socket, _) in clients)
@@ -223,7 +223,7 @@ public sealed class ProxyDaemonOperationsTests
             socket.Dispose();
         }
 
-        await Wait.UntilAsync(() => daemon.GetRoute("limited")!.Limit.Open == 0, ct);
+        await Wait.UntilAsync(() => daemon.GetRoute("limited")!.Limits.Open.Open == 0, ct);
         Assert.That(await Probe.EchoAsync(ports[0], "again", ct), Is.EqualTo("again"), "room again once they closed");
     }
 

@@ -137,8 +137,8 @@ public sealed class ConnectionHandlerTests
         {
             var target = _route.Health[_route.Config.Targets[0].Key];
             // Each accept loop holds one share of the budget while it waits for the next client.
-            await Wait.UntilAsync(() => _budget.Active == _listener.AcceptLoops && _listener.ActiveConnections == 0 && _route.Limit.Open == 0 && target.ActiveConnections == 0, TimeSpan.FromSeconds(10),
-                $"every count to be given back: budget {_budget.Active} ({_listener.AcceptLoops} for the accept loops), listener {_listener.ActiveConnections}, MaxConnections {_route.Limit.Open}, target {target.ActiveConnections}");
+            await Wait.UntilAsync(() => _budget.Active == _listener.AcceptLoops && _listener.ActiveConnections == 0 && _route.Limits.Open.Open == 0 && target.ActiveConnections == 0, TimeSpan.FromSeconds(10),
+                $"every count to be given back: budget {_budget.Active} ({_listener.AcceptLoops} for the accept loops), listener {_listener.ActiveConnections}, MaxConnections {_route.Limits.Open.Open}, target {target.ActiveConnections}");
             await Wait.UntilAsync(() => _pool.Outstanding == 0, TimeSpan.FromSeconds(10), "every pool block to be returned");
             await Wait.UntilAsync(() => echo.Open == 0, TimeSpan.FromSeconds(10), "the target connection to be closed");
             Assert.That(await _listener.CloseAndDrainAsync().WaitAsync(TimeSpan.FromSeconds(10), ct), Is.Zero, "nothing left to drain");
