@@ -48,6 +48,11 @@ internal static class Telemetry
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter("FProxy");
+
+                // The runtime's own instruments (GC heap, working set, threads, thread pool,
+                // exceptions): what an operator looks at next to the proxy's when memory grows.
+                // Observable, so they cost nothing between collections.
+                metrics.AddMeter("System.Runtime");
                 if (prometheus)
                 {
                     metrics.AddPrometheusExporter();
