@@ -11,7 +11,13 @@ namespace FProxy.Transport;
 /// </summary>
 internal sealed class ConnectionBudget
 {
+    /// <summary>How many connections must have ended since the peak for a spike's memory to be worth a collection.</summary>
+    internal const int SpikeConnections = 1000;
+
     private int _active;
+    private int _peak; // Most connections at once since the last collection after a spike.
+    private int _collectAgain; // 1: the last spike check collected, the next one collects once more.
+    private ITimer? _spikeCheck;
     private TaskCompletionSource? _released; // While a loop waits for a share (WhenReleasedAsync).
 
     public ConnectionBudget(int max)
@@ -38,14 +44,74 @@ internal sealed class ConnectionBudget
     /// <summary>Takes one connection's share (two descriptors); false when the budget is spent.</summary>
     public bool TryAcquire()
     {
-        if (Interlocked.Increment(ref _active) > Max)
+        var active = Interlocked.Increment(ref _active);
+        if (active > Max)
         {
             Interlocked.Decrement(ref _active);
             return false;
         }
 
+        if (active > Volatile.Read(ref _peak))
+        {
+            // Not a compare-exchange loop: a racing smaller count may win, which only makes the
+            // next spike check see a slightly lower peak.
+            Volatile.Write(ref _peak, active);
+        }
+
         return true;
     }
+
+    /// <summary>
+    /// Whether at least <see cref="SpikeConnections"/> connections ended since the peak: then the
+    /// peak starts again from what is open now, and the caller collects.
+    /// </summary>
+    internal bool SpikeEnded()
+    {
+        var active = Active;
+        if (Volatile.Read(ref _peak) - active < SpikeConnections)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _peak, active);
+        return true;
+    }
+
+    /// <summary>One spike check: collect when a spike ended, and once more at the check after.</summary>
+    internal bool ShouldCollect()
+    {
+        var again = Interlocked.Exchange(ref _collectAgain, 0) == 1;
+        if (SpikeEnded())
+        {
+            Volatile.Write(ref _collectAgain, 1);
+            return true;
+        }
+
+        return again;
+    }
+
+    /// <summary>
+    /// Every <paramref name="period"/>, a full compacting collection when a spike of connections
+    /// ended (<see cref="SpikeEnded"/>), and another one period later. The objects of thousands of
+    /// closed connections are old by then, and the GC collects its oldest generation only when
+    /// that generation's own budget runs out, which an idle proxy's small allocations may take
+    /// hours to reach: until then the process keeps the spike's memory. The second pass takes
+    /// what had a finalizer to run first (the runtime's socket operations). A pass pauses the
+    /// process for as long as a full collection of what is live takes; steady traffic never
+    /// causes one.
+    /// </summary>
+    private void CollectAfterSpikes(TimeProvider time, TimeSpan period) =>
+        _spikeCheck = time.CreateTimer(
+            static state =>
+            {
+                if (((WeakReference<ConnectionBudget>)state!).TryGetTarget(out var budget) && budget.ShouldCollect())
+                {
+                    GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                }
+            },
+            new WeakReference<ConnectionBudget>(this),
+            period,
+            period);
 
     public void Release()
     {
@@ -108,13 +174,12 @@ internal sealed class ConnectionBudget
     private static ConnectionBudget FromLimits()
     {
         var limit = ReadOpenFilesLimit();
-        if (limit <= 0)
-        {
-            return new ConnectionBudget(int.MaxValue / 2);
-        }
-
-        var open = CountOpenDescriptors();
-        return new ConnectionBudget(Compute(limit, open)) { OpenFilesLimit = limit, OpenAtStart = open };
+        var open = limit > 0 ? CountOpenDescriptors() : 0;
+        var budget = limit > 0
+            ? new ConnectionBudget(Compute(limit, open)) { OpenFilesLimit = limit, OpenAtStart = open }
+            : new ConnectionBudget(int.MaxValue / 2);
+        budget.CollectAfterSpikes(TimeProvider.System, PinnedBlockMemoryPool.EvictionPeriod);
+        return budget;
     }
 
     /// <summary>The soft "Max open files" from /proc/self/limits; 0 where unknown or unlimited.</summary>

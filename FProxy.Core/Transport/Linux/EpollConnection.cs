@@ -291,7 +291,18 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         _addresses = [];
         Group = null;
         Volatile.Write(ref _life, _life + 1);
-        _loop.Renew(_slot);
+        var kept = _loop.FreeConnections.Count < EpollLoop.MaxFreeConnections;
+        if (kept)
+        {
+            _loop.Renew(_slot);
+        }
+        else
+        {
+            // Beyond what the pool keeps: the connection goes to the GC with its slot freed, so a
+            // spike of thousands does not hold their memory for the life of the process.
+            _loop.Unregister(_slot);
+        }
+
         if (Previous is not null)
         {
             Previous.Next = Next;
@@ -307,7 +318,10 @@ internal sealed unsafe class EpollConnection : TransportConnection, IEpollHandle
         }
 
         Previous = Next = null;
-        _loop.FreeConnections.Push(this);
+        if (kept)
+        {
+            _loop.FreeConnections.Push(this);
+        }
     }
 
     /// <summary>Aborts on the loop's thread (drains, shutdown, <see cref="Abort"/>).</summary>

@@ -116,7 +116,13 @@ internal sealed unsafe class EpollLoop : IEpollHandler, IDisposable
     /// <summary>Connections open on this loop, for drains and shutdown (linked through their own fields).</summary>
     internal EpollConnection? Live { get; set; }
 
-    /// <summary>Pooled connections ready for the next accept.</summary>
+    /// <summary>
+    /// Most pooled connections a loop keeps: enough that steady traffic never allocates one, few
+    /// enough (about 1 MiB) that the connections of a spike go back to the GC when it ends.
+    /// </summary>
+    public const int MaxFreeConnections = 512;
+
+    /// <summary>Pooled connections ready for the next accept (at most <see cref="MaxFreeConnections"/>).</summary>
     internal Stack<EpollConnection> FreeConnections { get; } = new();
 
     public void Start()
