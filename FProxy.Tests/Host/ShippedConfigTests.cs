@@ -1,4 +1,5 @@
 using FProxy.Configuration;
+using FProxy.Tests.Infrastructure;
 
 namespace FProxy.Tests.Host;
 
@@ -8,14 +9,7 @@ public sealed class ShippedConfigTests
     [Test]
     public void ShippedConfig_Loads()
     {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "FProxy.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.That(directory, Is.Not.Null, "the repository root (FProxy.sln) above the test directory");
-        var config = ConfigFile.Load(Path.Combine(directory!.FullName, "config.json"));
+        var config = ConfigFile.Load(RepositoryFiles.PathOf("config.json"));
         Assert.That(config.Apps.Select(static a => a.Name), Is.EqualTo(new[] { "five-thousand", "six-thousand" }));
         Assert.That(config.Apps[1].HealthCheck, Is.Not.Null);
     }

@@ -18,7 +18,7 @@ public sealed class EmbeddedSampleTests
     [CancelAfter(240_000)]
     public async Task EmbeddedProxy_BuiltFromThePackedPackage_ServesWithItsStrategyAndSource(CancellationToken ct)
     {
-        var root = RepositoryRoot();
+        var root = RepositoryFiles.Root;
         var work = Directory.CreateTempSubdirectory("fproxy-sample-").FullName;
         var version = $"0.1.0-sampletest.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
         var cached = Path.Combine(NuGetPackagesFolder(), "fproxy.core", version);
@@ -118,17 +118,6 @@ public sealed class EmbeddedSampleTests
     private static string NuGetPackagesFolder() =>
         Environment.GetEnvironmentVariable("NUGET_PACKAGES")
         ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "FProxy.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new DirectoryNotFoundException("no FProxy.sln above the test directory");
-    }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
