@@ -28,8 +28,8 @@ public sealed partial class HostScaleTests
     {
         CheckOwnOpenFilesLimit(Connections + 1_000);
         var ports = TestConfigs.FreePorts(2);
-        using var echo = StartEcho(ports[1]);
-        await WaitUntilAcceptsAsync(new IPEndPoint(IPAddress.Loopback, ports[1]), echo, ct);
+        await using var echo = StartEcho(ports[1]);
+        await echo.WaitUntilAcceptingAsync([new IPEndPoint(IPAddress.Loopback, ports[1])], TimeSpan.FromSeconds(30));
         var environment = HostProcess.WithAdmin();
         environment["FPROXY_TRANSPORT"] = Environment.GetEnvironmentVariable("FPROXY_TRANSPORT");
         using var host = HostProcess.Start(
@@ -192,23 +192,13 @@ public sealed partial class HostScaleTests
         return new Sample(host.OpenFileDescriptors().Length, rssKb * 1024, heap, pause);
     }
 
-    private static Process StartEcho(int port)
+    /// <summary>An ftest echo backend on <paramref name="port"/>, tied to this process so that it never outlives the test.</summary>
+    private static ExternalServerProcess StartEcho(int port)
     {
         var dotnet = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
-        var info = new ProcessStartInfo(dotnet) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "FProxy.FTest.dll"));
-        info.ArgumentList.Add("echo");
-        info.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
-        var process = Process.Start(info) ?? throw new InvalidOperationException("ftest echo did not start");
-        process.OutputDataReceived += static (_, _) => { };
-        process.ErrorDataReceived += static (_, e) => TestContext.Out.WriteLine($"ftest echo: {e.Data}");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        return ExternalServerProcess.Start("ftest echo", dotnet,
+            [Path.Combine(AppContext.BaseDirectory, "FProxy.FTest.dll"), "echo", port.ToString(CultureInfo.InvariantCulture)], AppContext.BaseDirectory);
     }
-
-    private static async Task WaitUntilAcceptsAsync(IPEndPoint endPoint, Process echo, CancellationToken ct) =>
-        await Wait.UntilAsync(() => !echo.HasExited && HostProcess.Accepts(endPoint), ct);
 
     /// <summary>This process holds one descriptor per client (the runtime raised its soft limit to the hard one at start).</summary>
     private static void CheckOwnOpenFilesLimit(int needed)

@@ -6,7 +6,7 @@ using FProxy.Tests.Host;
 namespace FProxy.Tests.Infrastructure;
 
 /// <summary>
-/// A server program of another project (nginx, HAProxy) run in the foreground under a small
+/// A server program (nginx, HAProxy, an ftest echo backend) run in the foreground under a small
 /// shell, for tests that talk to real peers. The shell ties the server to the test host: when this
 /// process's end of its stdin closes (a stop, or the test host dying by a crash or a kill) it
 /// sends the server SIGTERM, then SIGKILL if it is still there after 5 s. It also exits as soon as
