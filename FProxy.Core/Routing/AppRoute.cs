@@ -25,6 +25,7 @@ internal sealed class AppRoute
         Limits = limits ?? new AppLimits();
         NoTargetLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
         HeaderLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
+        LimitLog = new LogLimiter(time, TimeSpan.FromSeconds(5));
         _trustedProxies = new AddressRanges(config.TrustedProxies, nameof(config));
         DefaultPool = new TargetPool(config.Name, "the app", Members(config.Targets), config.Strategy, strategies, logger);
         var rules = new RouteRule[config.Rules.Count];
@@ -85,6 +86,9 @@ internal sealed class AppRoute
 
     /// <summary>Rate limit for rejected PROXY protocol headers: a scanner sends nothing but bad ones.</summary>
     public LogLimiter HeaderLog { get; }
+
+    /// <summary>Rate limit for connections refused by the app's limits: a flood is refused by the thousand.</summary>
+    public LogLimiter LimitLog { get; }
 
     /// <summary>Whether the app names TrustedProxies: only then is the peer's address needed before the header.</summary>
     public bool ChecksProxies => !_trustedProxies.IsEmpty;

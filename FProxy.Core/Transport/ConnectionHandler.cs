@@ -77,8 +77,9 @@ internal sealed class ConnectionHandler
             {
                 if (!limits.Peeking.TryEnter(config.MaxPeekingConnections))
                 {
-                    connection.Reset();
                     (end, failure) = ("peek_limit", ProxyMetrics.FailureReason.PeekLimit);
+                    LogRefused(route, port, connection, failure);
+                    connection.Reset();
                     return;
                 }
 
@@ -100,8 +101,9 @@ internal sealed class ConnectionHandler
                 if (!limits.Sources.TryEnter(source.Value, perSource))
                 {
                     source = null;
-                    connection.Reset();
                     (end, failure) = ("source_limit", ProxyMetrics.FailureReason.SourceLimit);
+                    LogRefused(route, port, connection, failure);
+                    connection.Reset();
                     return;
                 }
             }
@@ -109,8 +111,9 @@ internal sealed class ConnectionHandler
             if (!limits.Open.TryEnter(config.MaxConnections))
             {
                 // Over MaxConnections: refuse at once, never queue, so the limit holds under a burst.
-                connection.Reset();
                 (end, failure) = ("limit", ProxyMetrics.FailureReason.Limit);
+                LogRefused(route, port, connection, failure);
+                connection.Reset();
                 return;
             }
 
@@ -119,8 +122,9 @@ internal sealed class ConnectionHandler
             {
                 if (!limits.Peeking.TryEnter(config.MaxPeekingConnections))
                 {
-                    connection.Reset();
                     (end, failure) = ("peek_limit", ProxyMetrics.FailureReason.PeekLimit);
+                    LogRefused(route, port, connection, failure);
+                    connection.Reset();
                     return;
                 }
 
@@ -292,6 +296,28 @@ internal sealed class ConnectionHandler
         }
 
         return reason;
+    }
+
+    /// <summary>
+    /// A connection refused by one of the app's limits, rate-limited: a flood refused by the
+    /// thousand must not become a thousand lines. The reason is also counted in the metrics.
+    /// Called before the reset: the sockets transport cannot name the client after it.
+    /// </summary>
+    private void LogRefused(AppRoute route, int port, TransportConnection connection, string reason)
+    {
+        if (!route.LimitLog.ShouldLog(out var suppressed))
+        {
+            return;
+        }
+
+        var config = route.Config;
+        var detail = reason switch
+        {
+            ProxyMetrics.FailureReason.SourceLimit => $"its source already has MaxConnectionsPerSource ({config.MaxConnectionsPerSource}) open",
+            ProxyMetrics.FailureReason.PeekLimit => $"MaxPeekingConnections ({config.MaxPeekingConnections}) already wait for a PROXY protocol header or ClientHello",
+            _ => $"the app already has MaxConnections ({config.MaxConnections}) open",
+        };
+        TransportLog.LimitRefused(_logger, route.Name, port, connection.ClientEndPoint, reason, detail, suppressed);
     }
 
     private double Milliseconds(long since) => _time.GetElapsedTime(since).TotalMilliseconds;

@@ -38,6 +38,9 @@ internal static partial class TransportLog
     [LoggerMessage(1220, LogLevel.Warning, "{App}: port {Port}: PROXY protocol header from {Client} rejected ({Reason}): {Detail}; connection reset ({Suppressed} more since the last report)")]
     public static partial void HeaderRejected(ILogger logger, string app, int port, System.Net.IPEndPoint? client, string reason, string detail, int suppressed);
 
+    [LoggerMessage(1221, LogLevel.Warning, "{App}: port {Port}: connection from {Client} reset ({Reason}): {Detail} ({Suppressed} more since the last report)")]
+    public static partial void LimitRefused(ILogger logger, string app, int port, System.Net.IPEndPoint? client, string reason, string detail, int suppressed);
+
     [LoggerMessage(1213, LogLevel.Error, "{App}: port {Port}: connection handler failed")]
     public static partial void HandlerFailed(ILogger logger, string app, int port, Exception exception);
 }

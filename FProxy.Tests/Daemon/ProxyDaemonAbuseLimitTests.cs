@@ -24,7 +24,8 @@ public sealed class ProxyDaemonAbuseLimitTests
         await using var echo = new EchoServer();
         var ports = FreePorts(2);
         using var metrics = new MetricRecorder();
-        await using var daemon = DaemonFixture.Create();
+        var logs = new TestLoggerFactory();
+        await using var daemon = DaemonFixture.Create(loggerFactory: logs);
         await daemon.ApplyAsync(Config(App("app", ports, echo.Target) with { MaxConnectionsPerSource = 3 }), ct);
 
         // Three from A, over both ports: the limit is the app's, not a port's.
@@ -38,6 +39,9 @@ public sealed class ProxyDaemonAbuseLimitTests
         using var fromB = await ServedAsync(SourceB, ports[0], ct);
         Assert.That(fromB, Is.Not.Null, "B is not A");
         await Wait.UntilAsync(() => metrics.Observe("fproxy.connections.failed", ("app", "app"), ("reason", "source_limit")) == 1, ct);
+        await Wait.UntilAsync(() => logs.Count(1221) == 1, ct);
+        Assert.That(logs.Messages(1221).Single(), Does.StartWith($"app: port {ports[1]}: connection from 127.0.0.2:")
+            .And.Contain("reset (source_limit): its source already has MaxConnectionsPerSource (3) open"));
 
         held[0].Dispose();
         await Wait.UntilAsync(() => daemon.GetRoute("app")!.Limits.Sources.OpenFrom(SourceA) == 2, ct);
@@ -56,7 +60,8 @@ public sealed class ProxyDaemonAbuseLimitTests
         await using var echo = new EchoServer();
         var port = FreePorts(1)[0];
         using var metrics = new MetricRecorder();
-        await using var daemon = DaemonFixture.Create();
+        var logs = new TestLoggerFactory();
+        await using var daemon = DaemonFixture.Create(loggerFactory: logs);
         await daemon.ApplyAsync(Config(App("app", [port], echo.Target) with { MaxConnectionsPerSource = 10 }), ct);
 
         // A opens connections as fast as it can, keeping its first ten, until B has been served
@@ -106,6 +111,7 @@ public sealed class ProxyDaemonAbuseLimitTests
         await Wait.UntilAsync(() => metrics.Observe("fproxy.connections.failed", ("app", "app"), ("reason", "source_limit")) == attempts - 10,
             TimeSpan.FromSeconds(20), $"{attempts - 10} of A's connections to be refused");
         Assert.That(daemon.GetRoute("app")!.Limits.Sources.OpenFrom(SourceA), Is.EqualTo(10), "A's first ten stay open");
+        Assert.That(logs.Count(1221), Is.InRange(1, 1 + (attempts / 100)), $"{attempts - 10} refusals, a few lines at most (one per 5 s)");
         foreach (var socket in held)
         {
             socket.Dispose();
