@@ -196,6 +196,10 @@ public sealed class ConfigParserErrorTests
     [TestCase("", "\"\" is empty " + Forms)]
     [TestCase("1.2.3:80", "\"1.2.3:80\": \"1.2.3\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
     [TestCase("1.2.3.256:80", "\"1.2.3.256:80\": \"1.2.3.256\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
+    // Found by fuzzing (TargetParserFuzzTests): inet_aton's octal and hex forms, which would connect to 8.0.0.1 and 0.0.0.16.
+    [TestCase("010.0.0.1:80", "\"010.0.0.1:80\": \"010.0.0.1\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
+    [TestCase("0x10:80", "\"0x10:80\": \"0x10\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
+    [TestCase("010.1.0x10:080", "\"010.1.0x10:080\": \"010.1.0x10\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
     public void Parse_BadTarget_ExplainsTheProblem(string target, string problem)
     {
         Assert.That(Errors($$"""{"Apps":[{"Name":"a","Ports":[1],"Targets":["h:1","{{target}}"]}]}"""),
@@ -251,6 +255,8 @@ public sealed class ConfigParserErrorTests
     [TestCase("\"localhost\"")]
     [TestCase("\"[::1]\"")]
     [TestCase("\"127.1\"")]
+    [TestCase("\"010.0.0.1\"")]
+    [TestCase("\"0x7f.1\"")]
     [TestCase("\"\"")]
     [TestCase("1")]
     public void Parse_BindNotAnIpLiteral_IsAnError(string bind)
