@@ -47,7 +47,7 @@ internal sealed class TargetParserFuzzTests
     {
         var mutated = Mutations<char>.Of([.. Corpus.Lines(Target).Select(static line => line.ToCharArray())], [.. Tokens.Select(static t => t.ToCharArray())], Gen.Char)
             .Select(static chars => new Case(new string(chars), null));
-        Fuzz.Check(Target, Gen.Frequency((2, Valid), (2, NearValid), (1, Random), (2, mutated)), Check, iterations: 40_000, print: static c => FuzzPrint.Text(c.Text));
+        Fuzz.Check(Target, Gen.Frequency((2, Valid), (2, NearValid), (1, Random), (2, mutated)), Check, iterations: 100_000, print: static c => FuzzPrint.Text(c.Text));
     }
 
     [Test]
