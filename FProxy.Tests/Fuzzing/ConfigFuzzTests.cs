@@ -9,7 +9,8 @@ namespace FProxy.Tests.Fuzzing;
 /// <see cref="ConfigParser"/> and <see cref="ConfigValidator"/> on any text: a valid snapshot, or a
 /// <see cref="ConfigException"/> whose every error names its place; never another exception, never
 /// a hang. One app read alone (<see cref="ConfigParser.ParseApp"/>, an etcd key's value) gives what
-/// the same app gives inside a whole config.
+/// the same app gives inside a whole config. The validator alone, on records with any values (as
+/// code or a custom source builds them), lists its problems the same way.
 /// </summary>
 [Category("Fuzz")]
 internal sealed partial class ConfigFuzzTests
@@ -28,12 +29,13 @@ internal sealed partial class ConfigFuzzTests
         var truncated = Gen.Select(Gen.OneOf(ConfigTexts.Config, Gen.OneOf([.. seeds])), Gen.Int[0, int.MaxValue], static (text, cut) => new Case(text[..(cut % (text.Length + 1))], false));
         var gen = Gen.Frequency(
             (3, ConfigTexts.Config.Select(static t => new Case(t, false))),
-            (2, ConfigTexts.App.Select(static t => new Case(t, true))),
+            (2, AppTexts.App.Select(static t => new Case(t, true))),
             (3, mutated),
             (1, truncated),
             (1, ConfigTexts.Tokens.Select(static t => new Case(t, false))),
-            (1, ConfigTexts.Random.Select(static t => new Case(t, false))));
-        Fuzz.Check(Target, gen, Check, iterations: 30_000, print: static c => c.ToString());
+            (1, ConfigTexts.Random.Select(static t => new Case(t, false))),
+            (2, ConfigRecords.Config.Select(static records => new Case(string.Empty, false, records))));
+        Fuzz.Check(Target, gen, Check, iterations: 20_000, print: static c => c.ToString());
     }
 
     [Test]
@@ -53,7 +55,11 @@ internal sealed partial class ConfigFuzzTests
 
     private static void Check(Case c)
     {
-        if (c.IsApp)
+        if (c.Records is not null)
+        {
+            CheckRecords(c.Records);
+        }
+        else if (c.IsApp)
         {
             CheckApp(c.Text);
         }
@@ -136,6 +142,33 @@ internal sealed partial class ConfigFuzzTests
         }
     }
 
+    private static void CheckRecords(ProxyConfig config)
+    {
+        var errors = ConfigValidator.Validate(config);
+        foreach (var error in errors)
+        {
+            FuzzFinding.Require(Located().IsMatch(error), $"an error that names no place: \"{error}\"");
+        }
+
+        try
+        {
+            ConfigValidator.ThrowIfInvalid(config, Source);
+            FuzzFinding.Require(errors.Count == 0, "ThrowIfInvalid passed what Validate refuses");
+        }
+        catch (ConfigException e)
+        {
+            FuzzFinding.Require(e.Errors.SequenceEqual(errors), $"ThrowIfInvalid says otherwise than Validate: {e.Message}");
+        }
+
+        foreach (var app in config.Apps ?? [])
+        {
+            if (app is not null)
+            {
+                _ = ConfigValidator.ValidateApp(app);
+            }
+        }
+    }
+
     private static void RequireLocated(ConfigException e, string source) =>
         FuzzFinding.Require(e.Errors.Count > 0 && e.Errors.All(static error => error.Length > 0) && e.Message.StartsWith(source + ": ", StringComparison.Ordinal),
             $"a ConfigException without its source or errors: {e.Message}");
@@ -147,9 +180,10 @@ internal sealed partial class ConfigFuzzTests
     [GeneratedRegex("""^(invalid JSON at line \d+, column \d+: .|Apps\[\d+\]|the root must be |missing "Apps"$|"Apps" must be |unknown key "|key "Apps" is given twice)""")]
     private static partial Regex Located();
 
-    /// <summary>A text to parse as a whole config, or as one app.</summary>
-    private sealed record Case(string Text, bool IsApp)
+    /// <summary>A text to parse as a whole config or as one app, or records to validate.</summary>
+    private sealed record Case(string Text, bool IsApp, ProxyConfig? Records = null)
     {
-        public override string ToString() => (IsApp ? "app " : "config ") + FuzzPrint.Text(Text);
+        public override string ToString() =>
+            Records is not null ? $"records {Records}" : (IsApp ? "app " : "config ") + FuzzPrint.Text(Text);
     }
 }

@@ -80,6 +80,11 @@ internal static class Fuzz
             Assert.Fail($"fuzz {target}: a hang after {executions} executions: {hang}");
         }
 
+        if (progress.GeneratorFailed)
+        {
+            Assert.Fail($"fuzz {target}: the generator threw after {executions} executions, a bug in the test, not a finding: {progress.Failure}");
+        }
+
         if (progress.Failure is { } failure)
         {
             var seed = progress.State is { } state && seedOf is not null ? seedOf(state) : null;
@@ -127,12 +132,17 @@ internal static class Fuzz
 
         public Exception? Failure { get; private set; }
 
+        /// <summary>Whether <see cref="Failure"/> came from making an input, not from the property.</summary>
+        public bool GeneratorFailed { get; private set; }
+
         public void Run(IEnumerable<(T Input, ulong? State)> inputs, Action<T> property)
         {
+            using var next = inputs.GetEnumerator();
             try
             {
-                foreach (var (input, state) in inputs)
+                while (MoveNext(next))
                 {
+                    var (input, state) = next.Current;
                     lock (_lock)
                     {
                         Input = input;
@@ -161,6 +171,19 @@ internal static class Fuzz
 #pragma warning restore CA1031
             {
                 Failure = e;
+            }
+        }
+
+        private bool MoveNext(IEnumerator<(T Input, ulong? State)> next)
+        {
+            try
+            {
+                return next.MoveNext();
+            }
+            catch
+            {
+                GeneratorFailed = true;
+                throw;
             }
         }
 

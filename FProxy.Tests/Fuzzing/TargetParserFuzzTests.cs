@@ -104,12 +104,15 @@ internal sealed class TargetParserFuzzTests
         }
     }
 
-    /// <summary>DNS names: labels of letters, digits, '-' and '_', up to 63 characters, 253 in all, maybe a trailing dot.</summary>
+    /// <summary>
+    /// DNS names: labels of letters, digits, '-' and '_', up to 63 characters, 253 in all, maybe a
+    /// trailing dot; not those IPAddress reads as an address ("0x0"), which are refused.
+    /// </summary>
     private static Gen<object> HostName()
     {
         var label = Gen.Frequency((6, Gen.String[Gen.Char["abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"], 1, 12]), (1, Gen.Const(new string('l', 63))));
         return Gen.Select(label.Array[1, 4], Gen.Bool, static (labels, dot) => string.Join('.', labels) + (dot ? "." : string.Empty))
-            .Where(static name => name.TrimEnd('.').Length <= 253 && !name.TrimEnd('.').All(static c => c == '.' || char.IsAsciiDigit(c)))
+            .Where(static name => name.TrimEnd('.').Length <= 253 && !name.TrimEnd('.').All(static c => c == '.' || char.IsAsciiDigit(c)) && !IPAddress.TryParse(name, out _))
             .Select(static name => (object)name);
     }
 
