@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace FProxy.Configuration;
@@ -130,14 +131,31 @@ public static partial class ConfigParser
     /// <summary>The text as a document, or a <see cref="ConfigException"/> saying where the JSON breaks.</summary>
     private static JsonDocument ParseDocument(string json, string source)
     {
+        // Text that is not Unicode makes System.Text.Json throw other exceptions, some only once a
+        // string is read: it is refused here first, like any other bad JSON (JsonText says how).
+        if (JsonText.FindLoneSurrogate(json) is { } lone)
+        {
+            throw new ConfigException(source, [lone]);
+        }
+
+        var utf8 = Encoding.UTF8.GetBytes(json);
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(json, DocumentOptions);
+            document = JsonDocument.Parse(utf8, DocumentOptions);
         }
         catch (JsonException e)
         {
             throw new ConfigException(source, [DescribeJsonError(e)]);
         }
+
+        if (JsonText.FindUndecodableString(utf8, DocumentOptions) is { } escaped)
+        {
+            document.Dispose();
+            throw new ConfigException(source, [escaped]);
+        }
+
+        return document;
     }
 
     /// <summary>"invalid JSON at line 3, column 7: reason", 1-based, without the exception's own position suffix.</summary>

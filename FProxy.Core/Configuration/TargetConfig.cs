@@ -20,8 +20,13 @@ public sealed record TargetConfig(string Host, int Port)
     /// <summary>The IP literal, when <see cref="Host"/> is one (no DNS lookup is needed).</summary>
     public IPAddress? Address { get; } = IPAddress.TryParse(Host, out var ip) ? ip : null;
 
-    /// <summary>Where to connect when <see cref="Host"/> is an IP literal: made once, when the config is read.</summary>
-    internal IPEndPoint? EndPoint { get; } = IPAddress.TryParse(Host, out var ip) ? new IPEndPoint(ip, Port) : null;
+    /// <summary>
+    /// Where to connect when <see cref="Host"/> is an IP literal: made once, when the config is read.
+    /// Null with a port outside 1..65535 (IPEndPoint throws on most): the validator reports it, so a
+    /// target built in code (or by a deserializer) must not throw first (found by the config fuzz tests).
+    /// </summary>
+    internal IPEndPoint? EndPoint { get; } =
+        IPAddress.TryParse(Host, out var ip) && Port is >= 1 and <= IPEndPoint.MaxPort ? new IPEndPoint(ip, Port) : null;
 
     /// <summary>
     /// The target's identity: <c>host:port</c> with the host in lower case. Health state is kept
@@ -33,7 +38,7 @@ public sealed record TargetConfig(string Host, int Port)
     private static string KeyOf(string host, int port) =>
         IPAddress.TryParse(host, out var ip)
             ? ip.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ip}]:{port}" : $"{ip}:{port}"
-            : $"{host.ToLowerInvariant()}:{port}";
+            : $"{host?.ToLowerInvariant()}:{port}"; // No host: the validator's "the host is missing", not an exception here.
 
     /// <summary>Targets are equal when host (case-insensitively), port and weight are.</summary>
     /// <param name="other">The target to compare with.</param>

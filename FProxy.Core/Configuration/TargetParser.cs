@@ -7,8 +7,9 @@ namespace FProxy.Configuration;
 
 /// <summary>
 /// Parses a target as written in config: <c>host:port</c>, <c>1.2.3.4:port</c> or
-/// <c>[::1]:port</c>. Strict on purpose: IPv6 needs brackets, IPv4 must be a dotted quad (not
-/// the legacy "127.1" or hex forms inet_aton accepts), and a host name must be a valid DNS name.
+/// <c>[::1]:port</c>. Strict on purpose: IPv6 needs brackets, IPv4 must be a dotted quad of
+/// decimal numbers without leading zeros (not the legacy "127.1", octal "010.0.0.1" or hex forms
+/// inet_aton accepts), and a host name must be a valid DNS name.
 /// </summary>
 internal static class TargetParser
 {
@@ -88,7 +89,10 @@ internal static class TargetParser
                 return false;
             }
 
-            if (LooksLikeIPv4(host))
+            // IPAddress.TryParse, which TargetConfig uses to tell literals from names, also takes
+            // inet_aton's forms ("0x10", "0x7f.1"): such a host would connect to an address the
+            // text does not show, so it is refused like any IPv4 literal that is not a dotted quad.
+            if (LooksLikeIPv4(host) || IPAddress.TryParse(host, out _))
             {
                 if (!IsDottedQuad(host))
                 {
@@ -159,7 +163,9 @@ internal static class TargetParser
 
         foreach (var part in parts)
         {
+            // A leading zero is octal to inet_aton and to IPAddress.Parse ("010" is 8), so none is allowed.
             if (part.Length is 0 or > 3
+                || (part.Length > 1 && part[0] == '0')
                 || !int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
                 || value > 255)
             {

@@ -53,6 +53,26 @@ public sealed class ConfigParserErrorTests
         Assert.That(e.Message, Does.Not.Contain(" at System."));
     }
 
+    // Found by fuzzing (ConfigFuzzTests): text that is not Unicode threw an ArgumentException (a lone
+    // surrogate in the string) or an InvalidOperationException (one written as an escape) out of
+    // Parse, naming no place. The first input is the fuzzer's as it found it. In code, not in
+    // TestCase attributes: an attribute stores its strings as UTF-8, where a lone surrogate cannot be.
+    [Test]
+    public void Parse_LoneSurrogate_IsInvalidJsonWithItsPlace()
+    {
+        Assert.That(Errors("4}r\\-6\udc00pp8\":s5+*\u00e9EPos{s\u00e9t4r0ol8\rsg4f\u2028"),
+            Is.EqualTo(new[] { "invalid JSON at line 1, column 7: a lone UTF-16 surrogate (U+DC00), which is not text" }));
+        Assert.That(Errors("{\"Apps\":[{\"Name\":\"a\",\"Ports\":[1],\r\n\"Targets\":[\"h:1\ud83d\"]}]}"),
+            Is.EqualTo(new[] { "invalid JSON at line 2, column 16: a lone UTF-16 surrogate (U+D83D), which is not text" }));
+    }
+
+    [TestCase("{\"Apps\":[{\"Name\":\"\\ud800\",\"Ports\":[1],\"Targets\":[\"h:1\"]}]}", "line 1, column 18: a string")]
+    [TestCase("{\"Apps\":[],\r\n \"\\udc00x\":1}", "line 2, column 2: a key")]
+    public void Parse_EscapedLoneSurrogate_IsInvalidJsonWithItsPlace(string json, string problem)
+    {
+        Assert.That(Errors(json), Is.EqualTo(new[] { $"invalid JSON at {problem} with an escaped UTF-16 surrogate that has no pair, which is not text" }));
+    }
+
     [Test]
     public void Parse_MisspeltAppKey_SuggestsTheKnownKey()
     {
@@ -196,6 +216,10 @@ public sealed class ConfigParserErrorTests
     [TestCase("", "\"\" is empty " + Forms)]
     [TestCase("1.2.3:80", "\"1.2.3:80\": \"1.2.3\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
     [TestCase("1.2.3.256:80", "\"1.2.3.256:80\": \"1.2.3.256\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
+    // Found by fuzzing (TargetParserFuzzTests): inet_aton's octal and hex forms, which would connect to 8.0.0.1 and 0.0.0.16.
+    [TestCase("010.0.0.1:80", "\"010.0.0.1:80\": \"010.0.0.1\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
+    [TestCase("0x10:80", "\"0x10:80\": \"0x10\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
+    [TestCase("010.1.0x10:080", "\"010.1.0x10:080\": \"010.1.0x10\" is not a valid IPv4 address (expected four numbers 0..255, e.g. 10.0.0.1)")]
     public void Parse_BadTarget_ExplainsTheProblem(string target, string problem)
     {
         Assert.That(Errors($$"""{"Apps":[{"Name":"a","Ports":[1],"Targets":["h:1","{{target}}"]}]}"""),
@@ -251,6 +275,8 @@ public sealed class ConfigParserErrorTests
     [TestCase("\"localhost\"")]
     [TestCase("\"[::1]\"")]
     [TestCase("\"127.1\"")]
+    [TestCase("\"010.0.0.1\"")]
+    [TestCase("\"0x7f.1\"")]
     [TestCase("\"\"")]
     [TestCase("1")]
     public void Parse_BindNotAnIpLiteral_IsAnError(string bind)

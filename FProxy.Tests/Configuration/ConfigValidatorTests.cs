@@ -172,6 +172,21 @@ public sealed class ConfigValidatorTests
         Assert.That(errors, Has.One.EqualTo("Apps[1]: is null"));
     }
 
+    // Found by fuzzing (ConfigFuzzTests, records built in code): the constructor of a target threw
+    // before the validator could say what is wrong, ArgumentOutOfRangeException for an IP literal
+    // with a port out of range (it made an IPEndPoint), NullReferenceException without a host.
+    [Test]
+    public void Validate_TargetsTheConstructorThrewOn_Errors()
+    {
+        var app = App("a", [7001]) with { Targets = new EquatableList<TargetConfig>([new TargetConfig("10.0.0.1", 70000), new TargetConfig(null!, 80)]) };
+
+        Assert.That(ConfigValidator.Validate(Config(app)), Is.EqualTo(new[]
+        {
+            "Apps[0] \"a\": Targets[0]: \"10.0.0.1:70000\" has an invalid port (expected 1..65535)",
+            "Apps[0] \"a\": Targets[1]: the host is missing",
+        }));
+    }
+
     [Test]
     public void DefaultSchema_NamesTheRegistriesBuiltIns()
     {

@@ -18,6 +18,7 @@ internal sealed class ParseAppTests
     [TestCase("""{"Name":"web","Ports":[5001],"Targets":["127.0.0.1:9"],"Targetz":[]}""", "unknown key \"Targetz\"")]
     [TestCase("""{"Name":"web","Ports":[],"Targets":["127.0.0.1:9"]}""", "\"Ports\" is empty")]
     [TestCase("""{"Ports":[5001],"Targets":["127.0.0.1:9"]}""", "missing \"Name\"")]
+    [TestCase("""{"Name":"\ud800","Ports":[5001],"Targets":["127.0.0.1:9"]}""", "invalid JSON at line 1, column 9: a string with an escaped UTF-16 surrogate")]
     public void A_bad_app_names_every_problem_without_a_place(string json, string expected)
     {
         var error = Assert.Throws<ConfigException>(() => ConfigParser.ParseApp(json, "/fproxy/apps/web"));

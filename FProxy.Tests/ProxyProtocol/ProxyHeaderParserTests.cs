@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using FProxy.ProxyProtocol;
+using static FProxy.Tests.ProxyProtocol.ProxyHeaders;
 
 namespace FProxy.Tests.ProxyProtocol;
 
@@ -133,68 +134,6 @@ internal sealed class ProxyHeaderParserTests
     }
 
     [Test]
-    public void RandomBytesAndMutatedHeaders_NeverThrowAndStayWithinTheInput()
-    {
-        var random = new Random(20261203);
-        var headers = ValidHeaders().ToArray();
-        for (var i = 0; i < 200_000; i++)
-        {
-            byte[] data;
-            if (i % 2 == 0)
-            {
-                data = new byte[random.Next(0, 300)];
-                random.NextBytes(data);
-                if (data.Length > 0 && random.Next(4) == 0)
-                {
-                    data[0] = random.Next(2) == 0 ? (byte)'P' : (byte)0x0D;
-                }
-            }
-            else
-            {
-                // A valid header with a few bytes changed, cut or extended.
-                data = [.. headers[random.Next(headers.Length)]];
-                for (var flips = random.Next(1, 4); flips > 0; flips--)
-                {
-                    data[random.Next(data.Length)] = (byte)random.Next(256);
-                }
-
-                data = data[..random.Next(data.Length + 1)];
-            }
-
-            var status = ProxyHeaderParser.TryParse(data, out var header, out var consumed, out var reason);
-            if (status == ProxyParseStatus.Done)
-            {
-                Assert.That(consumed, Is.InRange(1, data.Length));
-                Assert.That(header.Source is null, Is.EqualTo(header.Destination is null));
-            }
-            else
-            {
-                Assert.That(consumed, Is.Zero);
-                Assert.That(reason is null, Is.EqualTo(status == ProxyParseStatus.NeedMoreData));
-            }
-        }
-    }
-
-    [Test]
-    public void EveryHeaderWritten_ParsesBackToTheSameAddresses()
-    {
-        var random = new Random(42);
-        var buffer = new byte[ProxyHeaderWriter.MaxLength];
-        for (var i = 0; i < 20_000; i++)
-        {
-            var source = RandomEndPoint(random);
-            var destination = RandomEndPoint(random);
-            var version = random.Next(1, 3);
-            var length = ProxyHeaderWriter.Write(buffer, version, source, destination);
-            var status = ProxyHeaderParser.TryParse(buffer.AsSpan(0, length), out var header, out var consumed, out var reason);
-            Assert.That(status, Is.EqualTo(ProxyParseStatus.Done), $"v{version} {source} {destination}: {reason} in {Show(buffer[..length])}");
-            Assert.That(consumed, Is.EqualTo(length));
-            Assert.That(Same(header.Source!, source), Is.True, $"v{version}: {header.Source} for {source}");
-            Assert.That(Same(header.Destination!, destination), Is.True, $"v{version}: {header.Destination} for {destination}");
-        }
-    }
-
-    [Test]
     public void MappedAddresses_GoOutAsIPv4()
     {
         var buffer = new byte[ProxyHeaderWriter.MaxLength];
@@ -244,32 +183,6 @@ internal sealed class ProxyHeaderParserTests
     }
 
     [Test]
-    public void V1WithIPv6_WritesTheCanonicalTextAndReadsBack()
-    {
-        // Zero-heavy addresses: every way "::" can fall (start, middle, end, ties, single zero groups).
-        var random = new Random(5952);
-        var buffer = new byte[ProxyHeaderWriter.MaxLength];
-        Span<byte> bytes = stackalloc byte[16];
-        for (var i = 0; i < 20_000; i++)
-        {
-            for (var g = 0; g < 8; g++)
-            {
-                var group = random.Next(3) == 0 ? random.Next(1, 65536) : 0;
-                bytes[2 * g] = (byte)(group >> 8);
-                bytes[(2 * g) + 1] = (byte)group;
-            }
-
-            bytes[0] |= 0x20; // Never IPv4-compatible or -mapped: the runtime writes those with a dotted quad.
-            var address = new IPAddress(bytes);
-            var length = ProxyHeaderWriter.Write(buffer, 1, new IPEndPoint(address, 1), new IPEndPoint(IPAddress.IPv6Loopback, 2));
-            var line = Encoding.ASCII.GetString(buffer, 0, length);
-            Assert.That(line, Is.EqualTo($"PROXY TCP6 {address} ::1 1 2\r\n"));
-            Assert.That(ProxyHeaderParser.TryParse(buffer.AsSpan(0, length), out var header, out _, out _), Is.EqualTo(ProxyParseStatus.Done));
-            Assert.That(header.Source!.Address, Is.EqualTo(address));
-        }
-    }
-
-    [Test]
     public void ParsingAddressHeaders_AllocatesNothing()
     {
         // The addresses stay values until something asks for an IPEndPoint.
@@ -305,37 +218,6 @@ internal sealed class ProxyHeaderParserTests
         yield return V2(0x21, 0x21, [.. Addresses("2001:db8::1", "2001:db8::2", 1, 2), 0x04, 0x00, 0x01, 0x00]);
         yield return V2(0x20, 0x00, []);
     }
-
-    private static byte[] V2(byte versionCommand, byte family, byte[] body, int? declaredLength = null)
-    {
-        var length = declaredLength ?? body.Length;
-        return [.. ProxyHeaderParser.V2Signature, versionCommand, family, (byte)(length >> 8), (byte)length, .. body];
-    }
-
-    private static byte[] Addresses(string source, string destination, int sourcePort, int destinationPort) =>
-        [.. IPAddress.Parse(source).GetAddressBytes(), .. IPAddress.Parse(destination).GetAddressBytes(),
-         (byte)(sourcePort >> 8), (byte)sourcePort, (byte)(destinationPort >> 8), (byte)destinationPort];
-
-    private static IPEndPoint RandomEndPoint(Random random)
-    {
-        var bytes = new byte[random.Next(3) == 0 ? 4 : 16];
-        random.NextBytes(bytes);
-        if (bytes.Length == 16 && random.Next(3) == 0)
-        {
-            // IPv4-mapped.
-            Array.Clear(bytes, 0, 10);
-            bytes[10] = 0xFF;
-            bytes[11] = 0xFF;
-        }
-
-        return new IPEndPoint(new IPAddress(bytes), random.Next(0, 65536));
-    }
-
-    /// <summary>The same client as far as a header can say: an IPv4-mapped address is its IPv4 one.</summary>
-    private static bool Same(IPEndPoint parsed, IPEndPoint written) =>
-        parsed.Port == written.Port && Normal(parsed.Address).Equals(Normal(written.Address));
-
-    private static IPAddress Normal(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private static string Show(byte[] data) => Encoding.Latin1.GetString(data).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 }

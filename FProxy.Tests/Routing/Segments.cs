@@ -6,21 +6,33 @@ namespace FProxy.Tests.Routing;
 internal static class Segments
 {
     /// <summary>One segment per chunk of <paramref name="chunkSize"/> bytes (the last may be shorter).</summary>
-    public static ReadOnlySequence<byte> Split(byte[] bytes, int chunkSize)
+    public static ReadOnlySequence<byte> Split(byte[] bytes, int chunkSize) =>
+        At(bytes, Enumerable.Range(1, Math.Max(0, (bytes.Length - 1) / chunkSize)).Select(i => i * chunkSize));
+
+    /// <summary>A new segment at each of <paramref name="offsets"/>; those not after the previous one or not inside the bytes are passed over.</summary>
+    public static ReadOnlySequence<byte> At(byte[] bytes, IEnumerable<int> offsets)
     {
         if (bytes.Length == 0)
         {
             return ReadOnlySequence<byte>.Empty;
         }
 
-        var first = new Segment(bytes.AsMemory(0, Math.Min(chunkSize, bytes.Length)), 0);
-        var last = first;
-        for (var offset = chunkSize; offset < bytes.Length; offset += chunkSize)
+        Segment? first = null;
+        Segment? last = null;
+        var start = 0;
+        foreach (var end in offsets.Where(o => o < bytes.Length).Append(bytes.Length))
         {
-            last = last.Append(bytes.AsMemory(offset, Math.Min(chunkSize, bytes.Length - offset)));
+            if (end <= start)
+            {
+                continue;
+            }
+
+            var memory = bytes.AsMemory(start, end - start);
+            last = last is null ? first = new Segment(memory, 0) : last.Append(memory);
+            start = end;
         }
 
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
+        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
     }
 
     private sealed class Segment : ReadOnlySequenceSegment<byte>
