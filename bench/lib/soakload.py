@@ -107,8 +107,8 @@ def classify(e):
         return e.kind, str(e)
     if isinstance(e, ConnectionRefusedError):
         return "refused", "connection refused"
-    if isinstance(e, ConnectionResetError):
-        return "reset", "connection reset"
+    if isinstance(e, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        return "reset", f"connection reset ({type(e).__name__})"
     if isinstance(e, (socket.timeout, TimeoutError)):
         return "timeout", f"no progress for {IO_TIMEOUT:g} s"
     return "error", f"{type(e).__name__}: {e}"
