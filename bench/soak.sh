@@ -10,18 +10,17 @@
 #                       more (start, 10 s of warm-up load, the report), plus the build
 #   --sample-seconds S  time between samples (default 60); a trial run: --minutes 3 --sample-seconds 15
 #   --warmup-minutes W  samples before minute W are left out of the growth check (default: the
-#                       first half of the run). RSS settles over the first 5 to 10 minutes, though
-#                       nothing leaks: code run once per rewrite gets its optimised JIT tier after
-#                       30 calls, 5 minutes of rewrites, and each backend's first outage runs new
-#                       paths. A leak keeps growing in the second half; warm-up has stopped there.
+#                       first half of the run): a leak keeps growing in the second half, while
+#                       what merely settles (pools, allocator arenas, paths first run at the first
+#                       outage of each backend) has stopped there
 #   --out DIR           where everything goes (default ${TMPDIR:-/tmp}/fproxy-soak-DATE)
 #   --published DIR     run this published FProxy.Host (e.g. DIR/state/fproxy-publish of an earlier
 #                       run) instead of publishing the work tree (bench/proxies/fproxy.sh prepare;
 #                       FPROXY_BUILD_FROM=HEAD builds a clean export of a commit instead)
 #
 # What runs (loopback only, ports $SOAK_PORT_BASE (23600) .. +14):
-#   - FProxy.Host with its own config file (DIR/config/fproxy.json) and the admin endpoint on
-#     127.0.0.1:BASE+9; apps "short" (BASE), "streams" (BASE+1), "bulk" (BASE+2), each with two
+#   - FProxy.Host with its own config file (DIR/config/fproxy.json), the admin endpoint on
+#     127.0.0.1:BASE+9 and tiered compilation off (see below, at its start); apps "short" (BASE), "streams" (BASE+1), "bulk" (BASE+2), each with two
 #     or three of the four echo backends e1..e4 (BASE+11..14) as targets.
 #   - bench/lib/soakload.py load: 40 new connections a second, 16 keep-alive streams doing round
 #     trips, 2 bulk streams of 32 MiB at 8 MiB/s each, every echo checked; failures are logged with
@@ -56,8 +55,10 @@
 #
 # Bounded: every wait has a deadline, every process started runs under `timeout`, and a trap ends
 # exactly those processes (recorded PIDs, checked by start time) on exit, failure or Ctrl-C.
-# Environment: SOAK_PORT_BASE (23600); the load's SHORT_RATE, STREAMS, BULK, BULK_MB, BULK_RATE
-# (bench/lib/soakload.py); the build's FPROXY_BUILD_FROM, FPROXY_PUBLISH_ARGS (bench/proxies/fproxy.sh).
+# Environment: SOAK_PORT_BASE (23600); SOAK_OUTAGE_EVERY (210) and SOAK_OUTAGE_SECONDS (30), the
+# time between outages and their length (frequent outages find a leak per outage sooner); the
+# load's SHORT_RATE, STREAMS, BULK, BULK_MB, BULK_RATE (bench/lib/soakload.py); the build's
+# FPROXY_BUILD_FROM, FPROXY_PUBLISH_ARGS (bench/proxies/fproxy.sh). DOTNET_* variables reach FProxy.
 set -euo pipefail
 export LC_ALL=C   # a '.' in $EPOCHREALTIME and in numbers
 . "$(dirname "$0")/lib/common.sh"
@@ -90,7 +91,10 @@ export BENCH_LIFETIME=$(( MINUTES * 60 + 900 ))   # bound on everything started,
 RUN_S=$(( MINUTES * 60 ))
 WARM_S=10                                          # load before minute 0
 REWRITE_MS=10000
-OUT_LEN=$(( RUN_S >= 180 ? 30 : RUN_S / 6 ))       # s a backend stays down
+OUT_EVERY=${SOAK_OUTAGE_EVERY:-210}                # s between planned outages
+OUT_LEN=${SOAK_OUTAGE_SECONDS:-$(( RUN_S >= 180 ? 30 : RUN_S / 6 ))}   # s a backend stays down
+[[ $OUT_EVERY =~ ^[1-9][0-9]*$ ]] && [[ $OUT_LEN =~ ^[1-9][0-9]*$ ]] || die "SOAK_OUTAGE_EVERY and SOAK_OUTAGE_SECONDS take seconds"
+[ $(( OUT_LEN + 15 )) -le "$OUT_EVERY" ] || die "an outage ($OUT_LEN s) needs 15 s less than the time between outages ($OUT_EVERY s)"
 CFG="$OUT/config/fproxy.json"
 
 BASE=${SOAK_PORT_BASE:-23600}
@@ -212,8 +216,14 @@ crash() {  # NAME: SIGKILL, as a crashing backend would die; its sockets are clo
 
 for b in e1 e2 e3 e4; do start_backend "$b"; done
 write_config 0
+# Tiered compilation off (unless DOTNET_TieredCompilation says otherwise): code is compiled once,
+# optimised, at its first call. With tiering, code run once per rewrite, per outage or per sample
+# is compiled again when it reaches its 30th call, minutes into the run, and each such step left
+# RSS higher (measured, outages every 45 s: +3 MiB at minute 5, flat after; the default schedule:
+# steps until minute 18). Without it RSS was flat from minute 1.5 through 16 outages: the JIT's
+# warm-up ends at once and cannot pass for a leak.
 FPID=$(spawn fproxy "$CPUS" "$BENCH_STATE/fproxy.log" env FPROXY_CONFIG_PATH="$CFG" FPROXY_ADMIN_URL="$ADMIN" \
-  FPROXY_LOG_LEVEL=information "${FPROXY_EXE[@]}")
+  FPROXY_LOG_LEVEL=information DOTNET_TieredCompilation="${DOTNET_TieredCompilation:-0}" "${FPROXY_EXE[@]}")
 for ((i = 0; i < 300; i++)); do
   curl -sf --max-time 2 -o /dev/null "$ADMIN/readyz" && break
   kill -0 "$FPID" 2>/dev/null || { tail -n 20 "$BENCH_STATE/fproxy.log" >&2; die "FProxy exited at start"; }
@@ -227,8 +237,8 @@ LPID=$(spawn load "$CPUS" "$BENCH_STATE/load.log" python3 "$LOAD" load "$OUT" $(
 sleep "$WARM_S"
 
 # ---------------------------------------------------------------- outages
-# one every 3.5 minutes, at least one, centred in equal slices of the run
-N_OUT=$(( RUN_S / 210 )); [ "$N_OUT" -ge 1 ] || N_OUT=1
+# one every $OUT_EVERY s (3.5 minutes), at least one, centred in equal slices of the run
+N_OUT=$(( RUN_S / OUT_EVERY )); [ "$N_OUT" -ge 1 ] || N_OUT=1
 OUT_AT=() OUT_NAME=()
 for ((k = 0; k < N_OUT; k++)); do
   OUT_AT+=($(( (2 * k + 1) * RUN_S * 1000 / (2 * N_OUT) - OUT_LEN * 500 )))
