@@ -257,7 +257,8 @@ def verdict(d, warmup):
     t_end = float(last["minute"])
     kept = [r for r in rows if float(r["minute"]) >= warmup - 1e-6]
     put("")
-    judged = len(kept) >= 4 and t_end - float(kept[0]["minute"]) >= MIN_JUDGED - 1e-6
+    # measured from the nominal warm-up, not the first sample after it, which comes a few seconds late
+    judged = len(kept) >= 4 and t_end - warmup >= MIN_JUDGED - 0.05
     if len(kept) < 4:
         put(f"Trend: only {len(kept)} sample(s) after the {warmup:g}-minute warm-up: too few to fit a line.")
     else:
