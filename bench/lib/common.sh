@@ -68,7 +68,7 @@ spawn() {
   pid=$!
   echo "$pid $(start_time "$pid")" >"$BENCH_STATE/$name.pid"
   for ((i = 0; i < 100; i++)); do
-    child=$(pgrep -P "$pid" | head -n1)
+    child=$(pgrep -P "$pid" | sed -n 1p)   # sed reads to the end: no SIGPIPE for pipefail to report
     [ -n "$child" ] && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.02
