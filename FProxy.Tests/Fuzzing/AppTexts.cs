@@ -70,6 +70,8 @@ internal static class AppTexts
         ("PassiveHealth", 20, Mostly(["\"on\"", "\"off\"", "false", "{\"ConsecutiveFailures\":3,\"BaseEjection\":\"5s\",\"MaxEjection\":\"2m\"}"], ["{\"BaseEjection\":\"10m\",\"MaxEjection\":\"1m\"}", "{\"ConsecutiveFailures\":0}"])),
         ("AccessLog", 15, Mostly(["true", "false"], ["\"yes\""])),
         ("MaxConnections", 15, Mostly(["null", "1", "1000000"], ["1000001", "0", "\"5\""])),
+        ("MaxConnectionsPerSource", 15, Mostly(["null", "1", "100"], ["-1", "1e7", "\"off\""])),
+        ("MaxPeekingConnections", 15, Mostly(["null", "1", "1000"], ["0", "1.5", "[]"])),
         ("IdleTimeout", 15, Mostly(["\"off\"", "\"OFF\"", "\"100ms\"", .. Durations], ["\"99ms\"", .. BadDurations])),
         ("ProxyProtocol", 20, Mostly(["\"v1\"", "\"v2\"", "\"off\"", "\"V2\""], ["\"v3\"", "2"])),
         ("AcceptProxyProtocol", 20, Mostly(["true", "false"], ["\"true\""])),

@@ -43,12 +43,14 @@ internal static class ConfigRecords
                 Gen.Select(Gen.Bool, Number, Time, Time, static (on, failures, first, most) => new PassiveHealthConfig(on, failures, first, most)).OrNull(10),
                 Gen.Bool, Number.Nullable(0.5), Time.Nullable(0.5),
                 static (drain, sni, keepAlive, health, passive, log, max, idle) => (drain, sni, keepAlive, health, passive, log, max, idle)),
-            Gen.Select(Gen.Int[-1, 3], Gen.Bool, Time, List(Text), static (proxy, accept, wait, trusted) => (proxy, accept, wait, trusted)),
+            Gen.Select(Gen.Int[-1, 3], Gen.Bool, Time, List(Text), Number.Nullable(0.5), Number.Nullable(0.5),
+                static (proxy, accept, wait, trusted, perSource, peeking) => (proxy, accept, wait, trusted, perSource, peeking)),
             static (app, more, proxy) => app with
             {
                 DrainTimeout = more.drain, SniTimeout = more.sni, KeepAlive = more.keepAlive, HealthCheck = more.health, PassiveHealth = more.passive,
                 AccessLog = more.log, MaxConnections = more.max, IdleTimeout = more.idle,
                 ProxyProtocol = (ProxyProtocolVersion)proxy.proxy, AcceptProxyProtocol = proxy.accept, ProxyProtocolTimeout = proxy.wait, TrustedProxies = proxy.trusted,
+                MaxConnectionsPerSource = proxy.perSource, MaxPeekingConnections = proxy.peeking,
             }).OrNull(10);
 
     /// <summary>Whole configs of up to three such apps; a few with no list of apps at all.</summary>
