@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using FProxy.Balancing;
+using FProxy.Configuration;
 using FProxy.Diagnostics;
 using FProxy.Routing;
 using Microsoft.Extensions.Logging;
@@ -77,9 +78,7 @@ internal sealed class ConnectionHandler
             {
                 if (!limits.Peeking.TryEnter(config.MaxPeekingConnections))
                 {
-                    (end, failure) = ("peek_limit", ProxyMetrics.FailureReason.PeekLimit);
-                    LogRefused(route, port, connection, failure);
-                    connection.Reset();
+                    end = failure = Refuse(route, port, connection, ProxyMetrics.FailureReason.PeekLimit);
                     return;
                 }
 
@@ -101,9 +100,7 @@ internal sealed class ConnectionHandler
                 if (!limits.Sources.TryEnter(source.Value, perSource))
                 {
                     source = null;
-                    (end, failure) = ("source_limit", ProxyMetrics.FailureReason.SourceLimit);
-                    LogRefused(route, port, connection, failure);
-                    connection.Reset();
+                    end = failure = Refuse(route, port, connection, ProxyMetrics.FailureReason.SourceLimit);
                     return;
                 }
             }
@@ -111,9 +108,7 @@ internal sealed class ConnectionHandler
             if (!limits.Open.TryEnter(config.MaxConnections))
             {
                 // Over MaxConnections: refuse at once, never queue, so the limit holds under a burst.
-                (end, failure) = ("limit", ProxyMetrics.FailureReason.Limit);
-                LogRefused(route, port, connection, failure);
-                connection.Reset();
+                end = failure = Refuse(route, port, connection, ProxyMetrics.FailureReason.Limit);
                 return;
             }
 
@@ -122,9 +117,7 @@ internal sealed class ConnectionHandler
             {
                 if (!limits.Peeking.TryEnter(config.MaxPeekingConnections))
                 {
-                    (end, failure) = ("peek_limit", ProxyMetrics.FailureReason.PeekLimit);
-                    LogRefused(route, port, connection, failure);
-                    connection.Reset();
+                    end = failure = Refuse(route, port, connection, ProxyMetrics.FailureReason.PeekLimit);
                     return;
                 }
 
@@ -299,26 +292,29 @@ internal sealed class ConnectionHandler
     }
 
     /// <summary>
-    /// A connection refused by one of the app's limits, rate-limited: a flood refused by the
-    /// thousand must not become a thousand lines. The reason is also counted in the metrics.
-    /// Called before the reset: the sockets transport cannot name the client after it.
+    /// Refuses a connection over one of the app's limits: logged (rate-limited: a flood refused by
+    /// the thousand must not become a thousand lines), then reset. Logged first: the sockets
+    /// transport cannot name the client after the reset.
     /// </summary>
-    private void LogRefused(AppRoute route, int port, TransportConnection connection, string reason)
+    /// <returns><paramref name="reason"/>, which is also the access log's end.</returns>
+    private string Refuse(AppRoute route, int port, TransportConnection connection, string reason)
     {
-        if (!route.LimitLog.ShouldLog(out var suppressed))
+        if (route.LimitLog.ShouldLog(out var suppressed))
         {
-            return;
+            TransportLog.LimitRefused(_logger, route.Name, port, connection.ClientEndPoint, reason, Detail(route.Config, reason), suppressed);
         }
 
-        var config = route.Config;
-        var detail = reason switch
+        connection.Reset();
+        return reason;
+    }
+
+    private static string Detail(AppConfig config, string reason) =>
+        reason switch
         {
             ProxyMetrics.FailureReason.SourceLimit => $"its source already has MaxConnectionsPerSource ({config.MaxConnectionsPerSource}) open",
             ProxyMetrics.FailureReason.PeekLimit => $"MaxPeekingConnections ({config.MaxPeekingConnections}) already wait for a PROXY protocol header or ClientHello",
             _ => $"the app already has MaxConnections ({config.MaxConnections}) open",
         };
-        TransportLog.LimitRefused(_logger, route.Name, port, connection.ClientEndPoint, reason, detail, suppressed);
-    }
 
     private double Milliseconds(long since) => _time.GetElapsedTime(since).TotalMilliseconds;
 }
